@@ -1,0 +1,26 @@
+"""rag: question answering over news articles with verbatim, cited quotes only.
+
+from rag import Assistant
+answer = Assistant(corpus_dir="seeds", index_dir="index").ask("What did Rutte say about China?")
+"""
+
+from rag.assistant import Assistant
+from rag.config import IndexSettings, Settings, Weights
+from rag.errors import CorpusError, IndexCorruptError, ModelError, RagError
+from rag.types import Answer, Citation, Document, Quote, SyncReport
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Citation",
+    "CorpusError",
+    "Document",
+    "IndexCorruptError",
+    "IndexSettings",
+    "ModelError",
+    "Quote",
+    "RagError",
+    "Settings",
+    "SyncReport",
+    "Weights",
+]

@@ -1,0 +1,152 @@
+"""From scored sentences to an answer: quotes of one to three sentences, deduplicated, cited.
+
+A quote starts from a high-scoring sentence. It grows to cover the rest of a quotation
+that runs over several sentences (so "'…test. Let's see…,' he said." stays whole and
+keeps its attribution) and to a neighbour in the same paragraph that scores nearly as
+well, never past three sentences. Quotes that say the same thing (cosine of their
+vectors above a threshold, or the same words) become one quote listing every place.
+Nothing here writes text of its own beyond the citation lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from rag.config import Settings
+from rag.search import Hits
+from rag.store import Index
+from rag.text import words
+from rag.types import Answer, Citation, Quote
+
+MAX_SENTENCES = 3
+NEIGHBOUR_SHARE = 0.92  # a neighbour joins a quote when it scores this share of the seed
+NO_ANSWER = "No supporting quote in the corpus for this question."
+
+
+def _extent(index: Index, g: int, score_of: dict[int, float]) -> tuple[int, int]:
+    """Global sentence range [a, b) of the quote grown from sentence g."""
+    record = index.records[index.sentence_doc[g]]
+    local = int(index.sentence_local[g])
+    first = g - local
+    sentences = record.sentences
+    me = sentences[local]
+    a, b = g, g + 1
+    group = [i for i, s in enumerate(sentences) if s.group == me.group]
+    if len(group) > 1:
+        lo, hi = min(group), max(group) + 1
+        if hi - lo <= MAX_SENTENCES:
+            a, b = first + lo, first + hi
+        else:  # a long quotation: a window of three around g, kept inside the quotation
+            start = min(max(lo, local - 1), hi - MAX_SENTENCES)
+            a, b = first + start, first + start + MAX_SENTENCES
+    seed = score_of.get(g, 0.0)
+    for step in (-1, 1):
+        if b - a >= MAX_SENTENCES:
+            break
+        n = (a - 1) if step < 0 else b
+        if not first <= n < first + len(sentences):
+            continue
+        if sentences[n - first].paragraph != me.paragraph:
+            continue
+        if score_of.get(n, -1.0) >= NEIGHBOUR_SHARE * seed:
+            a, b = min(a, n), max(b, n + 1)
+    return a, b
+
+
+def _same(index: Index, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
+    vx = index.sentence_vectors[x[0] : x[1]].mean(0)
+    vy = index.sentence_vectors[y[0] : y[1]].mean(0)
+    cos = float(vx @ vy / (np.linalg.norm(vx) * np.linalg.norm(vy) + 1e-12))
+    if cos >= cosine:
+        return True
+    wx = set(words(" ".join(index.sentence_text(g) for g in range(*x))))
+    wy = set(words(" ".join(index.sentence_text(g) for g in range(*y))))
+    return bool(wx and wy) and len(wx & wy) / len(wx | wy) >= 0.8
+
+
+def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citation, ...]) -> Quote:
+    a, b = span
+    record = index.records[index.sentence_doc[a]]
+    first_local, last_local = int(index.sentence_local[a]), int(index.sentence_local[b - 1])
+    s0, s1 = record.sentences[first_local], record.sentences[last_local]
+    text = record.document.text
+    before = record.sentence_text(first_local - 1) if first_local > 0 else ""
+    after = record.sentence_text(last_local + 1) if last_local + 1 < len(record.sentences) else ""
+    return Quote(
+        text=text[s0.start : s1.end],
+        source=record.document.source,
+        title=record.document.title,
+        start=s0.start,
+        end=s1.end,
+        score=round(float(score), 4),
+        also=also,
+        context_before=before,
+        context_after=after,
+    )
+
+
+def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[Quote]:
+    """Best-first quotes from the hits: grown, deduplicated, at most k."""
+    if not len(hits):
+        return []
+    score_of = {int(g): float(s) for g, s in zip(hits.ids, hits.scores, strict=True)}
+    best = float(hits.scores[0])
+    chosen: list[tuple[tuple[int, int], float, list[Citation]]] = []
+    used: set[int] = set()
+    for g, score in zip(hits.ids, hits.scores, strict=True):
+        g = int(g)
+        if score < settings.relative_floor * best or len(chosen) >= k:
+            break
+        if g in used:
+            continue
+        span = _extent(index, g, score_of)
+        if any(i in used for i in range(*span)):
+            span = (g, g + 1)
+        used.update(range(*span))
+        twin = next(
+            (c for c in chosen if _same(index, c[0], span, settings.duplicate_cosine)), None
+        )
+        if twin is not None:
+            twin[2].append(_quote(index, span, score, ()).citation)
+            continue
+        chosen.append((span, float(score), []))
+    return [_quote(index, span, score, tuple(also)) for span, score, also in chosen]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as itself in Markdown: no emphasis, links, HTML or images."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def to_markdown(quotes: list[Quote] | tuple[Quote, ...]) -> str:
+    """The quotes as a cited answer: block quotes, each with a numbered citation."""
+    if not quotes:
+        return NO_ANSWER
+    parts = []
+    for n, q in enumerate(quotes, 1):
+        places = [q.citation, *q.also]
+        cites = "; ".join(
+            f"*{escape_markdown(c.title)}* ({escape_markdown(c.source)}, "
+            f"characters {c.start}–{c.end})"
+            for c in places
+        )
+        body = "\n> ".join(escape_markdown(line) for line in q.text.split("\n"))
+        parts.append(f"> {body}\n\n[{n}] {cites}")
+    return "\n\n".join(parts)
+
+
+def make_answer(question: str, resolved: str, quotes: list[Quote], confidence: float) -> Answer:
+    return Answer(
+        question=question,
+        resolved_question=resolved,
+        quotes=tuple(quotes),
+        markdown=to_markdown(quotes),
+        abstained=not quotes,
+        confidence=round(float(confidence), 4),
+    )

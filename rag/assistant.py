@@ -1,0 +1,145 @@
+"""Assistant: the API users call. Opens (and updates) the index, answers questions.
+
+    assistant = Assistant(corpus_dir="seeds", index_dir="index")
+    answer = assistant.ask("What did Rutte say about China?")
+
+One Assistant serves many threads: a question reads an immutable snapshot of the
+index, and adding an article swaps in a new snapshot under a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag import store
+from rag.answer import make_answer, select_quotes
+from rag.config import Settings
+from rag.corpus import check_article, safe_name, scan
+from rag.embedding import Embedder
+from rag.errors import CorpusError
+from rag.query import aliases, resolve, split_frame
+from rag.search import boost, search, speaker_present
+from rag.text import fold, tokenize
+from rag.types import Answer, Document, SyncReport
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Question answering over a folder of articles, with verbatim, cited quotes only."""
+
+    def __init__(
+        self,
+        corpus_dir: str | Path = "seeds",
+        index_dir: str | Path = "index",
+        settings: Settings | None = None,
+        *,
+        progress: bool = False,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        if (
+            embedder is not None
+            and settings is not None
+            and settings.model not in (None, embedder.name)
+        ):
+            raise ValueError(
+                f"settings.model is {settings.model!r} but the embedder given is {embedder.name!r}"
+            )
+        self.embedder = embedder or Embedder(self.settings.model)
+        self._progress = progress
+        self._write_lock = threading.Lock()
+        self._index: store.Index
+        self.report: SyncReport = self.sync()
+
+    # -- the index ----------------------------------------------------------------------------
+    def sync(self) -> SyncReport:
+        """Bring the index in line with the corpus folder; embed only what changed."""
+        with self._write_lock:
+            found = scan(self.corpus_dir, self.settings.max_file_bytes)
+            index, report = store.sync(
+                self.index_dir,
+                found.documents,
+                self.embedder,
+                self.settings.index,
+                skipped=found.skipped,
+                progress=self._progress,
+            )
+            self._index = index
+            self.report = report
+            return report
+
+    def add_article(self, name: str, data: bytes) -> SyncReport:
+        """Check an article, save it into the corpus folder, index it; CorpusError if refused.
+
+        An existing article of the same name is refused rather than overwritten.
+        """
+        file_name = safe_name(name)
+        check_article(data, file_name, self.settings.max_file_bytes)
+        target = self.corpus_dir / file_name
+        root = self.corpus_dir.resolve()
+        if target.resolve().parent != root:
+            raise CorpusError(f"{name!r}: would be written outside the corpus folder")
+        try:
+            with target.open("xb") as fh:
+                fh.write(data)
+        except FileExistsError as exc:
+            raise CorpusError(
+                f"{file_name}: an article of that name is already in the corpus"
+            ) from exc
+        report = self.sync()
+        if any(source == file_name for source, _ in report.skipped):
+            raise CorpusError(f"{file_name}: saved but not indexed; see the log")
+        return report
+
+    def documents(self) -> list[Document]:
+        """The articles in the index, in corpus order."""
+        return [r.document for r in self._index.records]
+
+    def document(self, source: str) -> Document:
+        """One article by its path relative to the corpus folder; KeyError if unknown."""
+        record = self._index.record(source)
+        if record is None:
+            raise KeyError(f"no article {source!r} in the index")
+        return record.document
+
+    # -- questions ----------------------------------------------------------------------------
+    def ask(self, question: str, *, k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        """Answer with verbatim quotes, best first; no quotes when the corpus has no support.
+
+        `history` holds earlier questions of the same conversation (as resolved, oldest
+        first), so that a follow-up such as "And about Iran?" is understood. Raises
+        ValueError for an empty question or one over `settings.max_question_chars`.
+        """
+        if not isinstance(question, str):
+            raise TypeError(f"question must be a string, got {type(question).__name__}")
+        if not question.strip():
+            raise ValueError("the question is empty; ask something about the articles")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise ValueError(
+                f"the question has {len(question):,} characters; the limit is {limit:,}"
+            )
+        if k is not None and not 1 <= k <= 20:
+            raise ValueError(f"k must be between 1 and 20, got {k}")
+        resolved = resolve(question, history)
+        index = self._index  # one snapshot for the whole question
+        # "What did Rutte say about China?": retrieve on the topic, prefer Rutte's sentences.
+        who, topic = split_frame(resolved)
+        vector = self.embedder.encode_queries([fold(topic)])[0]
+        hits = search(index, vector, tokenize(topic), self.settings)
+        # Abstain on the evidence for the topic alone, before any preference for a speaker.
+        confidence = float(hits.scores[0]) if len(hits) else 0.0
+        if confidence < self.settings.abstain_below:
+            return make_answer(question, resolved, [], confidence)
+        if who is not None and self.settings.weights.speaker:
+            hits = boost(
+                hits, speaker_present(index, hits.ids, aliases(who)), self.settings.weights.speaker
+            )
+        quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
+        return make_answer(question, resolved, quotes, confidence)

@@ -1,0 +1,82 @@
+"""Settings: one frozen object built at the edge (CLI, UI, caller) and passed down.
+
+Index settings change what is embedded and are recorded in the index manifest; a
+saved index built with other values is rebuilt. Answer settings only change how a
+question is answered. The fusion weights and the abstention threshold were
+calibrated on the eval set's dev split (`python -m eval.tune`), never per question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+RETRIEVAL_MODES = ("hybrid", "dense", "lexical", "hybrid-rrf")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSettings:
+    """What the index is made of; recorded in the manifest."""
+
+    passage_sentences: int = 4  # sentences per passage window
+    passage_stride: int = 2  # sentences between window starts
+    passage_max_tokens: int = 200  # word pieces; the model sees at most 256
+
+    def __post_init__(self) -> None:
+        if self.passage_sentences < 1:
+            raise ValueError(f"passage_sentences must be at least 1, got {self.passage_sentences}")
+        if not 1 <= self.passage_stride <= self.passage_sentences:
+            raise ValueError(
+                f"passage_stride must be between 1 and passage_sentences "
+                f"({self.passage_sentences}), got {self.passage_stride}"
+            )
+        if not 16 <= self.passage_max_tokens <= 256:
+            raise ValueError(
+                f"passage_max_tokens must be between 16 and 256, got {self.passage_max_tokens}"
+            )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How sentence scores are fused from dense and lexical evidence."""
+
+    dense_sentence: float = 0.5
+    dense_passage: float = 0.2
+    lexical_sentence: float = 0.2
+    lexical_passage: float = 0.1
+    lexical_saturation: float = 6.0  # bm25 / (bm25 + this) maps a BM25 score into [0, 1)
+    speaker: float = 0.1  # added when the person a question names is named at the sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the engine can be told; validated here, once."""
+
+    model: str | None = None  # a sentence-transformers name or folder; None: packaged MiniLM
+    index: IndexSettings = field(default_factory=IndexSettings)
+    retrieval: str = "hybrid"
+    weights: Weights = field(default_factory=Weights)
+    max_quotes: int = 5
+    candidates: int = 40  # per retriever, before fusion
+    relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped
+    abstain_below: float = 0.35  # best fused score under which the assistant abstains
+    duplicate_cosine: float = 0.9  # quotes this close are one quote with several sources
+    max_question_chars: int = 2000
+    max_file_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        if self.retrieval not in RETRIEVAL_MODES:
+            raise ValueError(
+                f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}, got {self.retrieval!r}"
+            )
+        if not 1 <= self.max_quotes <= 20:
+            raise ValueError(f"max_quotes must be between 1 and 20, got {self.max_quotes}")
+        if self.candidates < 1:
+            raise ValueError(f"candidates must be at least 1, got {self.candidates}")
+        if self.max_question_chars < 1:
+            raise ValueError(f"max_question_chars must be positive, got {self.max_question_chars}")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)

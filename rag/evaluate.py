@@ -1,0 +1,286 @@
+"""Scoring the assistant on question–answer pairs (eval/qa.jsonl), through its public API.
+
+A row is answered when one of its answer strings (normalised like the engine's
+matching) stands inside a returned quote. Gold places are the row's own span and its
+`also` spans (other places that answer). Abstention thresholds for the ablation rows
+are calibrated on the dev split only, then applied to every split.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.assistant import Assistant
+from rag.text import normalize
+from rag.types import Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Gold:
+    source: str
+    start: int
+    end: int
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    kind: str
+    split: str
+    golds: tuple[Gold, ...]  # empty for unanswerable rows
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.golds)
+
+
+def load_rows(path: str | Path) -> list[Row]:
+    """Read a JSONL eval set; ValueError naming the line for a malformed row."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            golds = []
+            if d.get("source"):
+                golds.append(Gold(d["source"], int(d["start"]), int(d["end"]), tuple(d["answers"])))
+            for extra in d.get("also", []):
+                golds.append(
+                    Gold(
+                        extra["source"],
+                        int(extra["start"]),
+                        int(extra["end"]),
+                        tuple(extra["answers"]),
+                    )
+                )
+            rows.append(
+                Row(
+                    d["id"], d["question"], tuple(d["answers"]), d["kind"], d["split"], tuple(golds)
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: malformed eval row: {exc}") from exc
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    id: str
+    kind: str
+    split: str
+    answerable: bool
+    abstained: bool
+    rank: int | None  # 1-based rank of the first quote holding an answer
+    char_f1: float
+    source_hit3: bool
+    verbatim: bool
+    quotes: int
+    quote_chars: tuple[int, ...]
+    latency_ms: float
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    rows: int
+    answerable: int
+    hit1: float
+    hit3: float
+    mrr: float
+    char_f1: float
+    source_recall3: float
+    abstain_precision: float
+    abstain_recall: float
+    false_abstain: float
+    verbatim: float
+    quotes_per_answer: float
+    median_quote_chars: float
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Figures per split and per kind, the per-row results, and ablation rows."""
+
+    config: str
+    overall: Figures
+    by_split: dict[str, Figures]
+    by_kind: dict[str, dict[str, Figures]]  # split -> kind -> figures
+    results: tuple[RowResult, ...]
+    ablations: dict[str, dict[str, Figures]] = field(
+        default_factory=dict
+    )  # config -> split -> figures
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def score_row(row: Row, answer: Answer, corpus_dir: Path, latency_ms: float) -> RowResult:
+    rank = None
+    all_answers = [normalize(a) for g in row.golds for a in g.answers]
+    for i, q in enumerate(answer.quotes, 1):
+        text = normalize(q.text)
+        if any(a and a in text for a in all_answers):
+            rank = i
+            break
+    best_f1 = 0.0
+    sources3: set[str] = set()
+    for q in answer.quotes[:3]:
+        for c in (q.citation, *q.also):
+            sources3.add(c.source)
+            for g in row.golds:
+                if g.source != c.source:
+                    continue
+                inter = _overlap(c.start, c.end, g.start, g.end)
+                if inter:
+                    p, r = inter / (c.end - c.start), inter / (g.end - g.start)
+                    best_f1 = max(best_f1, 2 * p * r / (p + r))
+    verbatim = True
+    for q in answer.quotes:
+        for c in (q.citation, *q.also):
+            text = (corpus_dir / c.source).read_text(encoding="utf-8")
+            if c == q.citation and text[q.start : q.end] != q.text:
+                verbatim = False
+            if not 0 <= c.start < c.end <= len(text):
+                verbatim = False
+    return RowResult(
+        id=row.id,
+        kind=row.kind,
+        split=row.split,
+        answerable=row.answerable,
+        abstained=answer.abstained,
+        rank=rank,
+        char_f1=round(best_f1, 4),
+        source_hit3=any(g.source in sources3 for g in row.golds),
+        verbatim=verbatim,
+        quotes=len(answer.quotes),
+        quote_chars=tuple(len(q.text) for q in answer.quotes),
+        latency_ms=round(latency_ms, 3),
+        confidence=answer.confidence,
+    )
+
+
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return round(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo), 3)
+
+
+def figures(results: Sequence[RowResult]) -> Figures:
+    ans = [r for r in results if r.answerable]
+    una = [r for r in results if not r.answerable]
+    abstained = [r for r in results if r.abstained]
+    answered = [r for r in results if not r.abstained]
+    chars = [c for r in answered for c in r.quote_chars]
+    latencies = [r.latency_ms for r in results]
+    return Figures(
+        rows=len(results),
+        answerable=len(ans),
+        hit1=_mean(r.rank == 1 for r in ans),
+        hit3=_mean(r.rank is not None and r.rank <= 3 for r in ans),
+        mrr=_mean(1 / r.rank if r.rank else 0.0 for r in ans),
+        char_f1=_mean(r.char_f1 for r in ans),
+        source_recall3=_mean(r.source_hit3 for r in ans),
+        abstain_precision=_mean(not r.answerable for r in abstained) if abstained else 1.0,
+        abstain_recall=_mean(r.abstained for r in una) if una else 1.0,
+        false_abstain=_mean(r.abstained for r in ans),
+        verbatim=_mean(r.verbatim for r in results),
+        quotes_per_answer=_mean(r.quotes for r in answered),
+        median_quote_chars=float(statistics.median(chars)) if chars else 0.0,
+        p50_ms=_percentile(latencies, 0.5),
+        p95_ms=_percentile(latencies, 0.95),
+    )
+
+
+def run(assistant: Assistant, rows: Sequence[Row]) -> list[RowResult]:
+    """Ask every row's question once and score the answer."""
+    results = []
+    for row in rows:
+        t0 = time.perf_counter()
+        answer = assistant.ask(row.question)
+        latency = (time.perf_counter() - t0) * 1000
+        results.append(score_row(row, answer, assistant.corpus_dir, latency))
+    return results
+
+
+def calibrate(results: Sequence[RowResult]) -> float:
+    """The abstention threshold that best separates answerable from unanswerable rows.
+
+    Maximises balanced accuracy over the given (dev) results, which must have been
+    produced with abstention off; ties go to the midpoint between neighbouring scores.
+    """
+    scores = sorted({r.confidence for r in results})
+    candidates = [scores[0] - 1e-6] + [
+        (a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)
+    ]
+    best, best_t = -1.0, 0.0
+    n_a = sum(r.answerable for r in results) or 1
+    n_u = sum(not r.answerable for r in results) or 1
+    for t in candidates:
+        kept = sum(r.answerable and r.confidence >= t and r.rank is not None for r in results) / n_a
+        refused = sum((not r.answerable) and r.confidence < t for r in results) / n_u
+        if kept + refused > best:
+            best, best_t = kept + refused, t
+    return round(best_t, 4)
+
+
+def report(config: str, results: Sequence[RowResult]) -> Report:
+    splits = sorted({r.split for r in results})
+    return Report(
+        config=config,
+        overall=figures(results),
+        by_split={s: figures([r for r in results if r.split == s]) for s in splits},
+        by_kind={
+            s: {
+                k: figures([r for r in results if r.split == s and r.kind == k])
+                for k in sorted({r.kind for r in results})
+            }
+            for s in splits
+        },
+        results=tuple(results),
+    )
+
+
+def apply_threshold(results: Sequence[RowResult], threshold: float) -> list[RowResult]:
+    """Results as they would be had the assistant abstained below `threshold`."""
+    from dataclasses import replace
+
+    out = []
+    for r in results:
+        if r.abstained or r.confidence >= threshold:
+            out.append(r)
+        else:
+            out.append(
+                replace(
+                    r,
+                    abstained=True,
+                    rank=None,
+                    char_f1=0.0,
+                    source_hit3=False,
+                    quotes=0,
+                    quote_chars=(),
+                )
+            )
+    return out

@@ -1,0 +1,115 @@
+"""Reading the question: limits, and what a follow-up borrows from the turn before.
+
+"And about Iran?" after "What did Rutte say about China?" means "What did Rutte say
+about Iran?"; "What did he say about Iran?" borrows the person the same way. The
+rules are plain patterns over the question's words: no model rewrites anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|but|what|how|and what|so what)?\s*(?:about|of|regarding|on)\s+(?P<topic>.+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_BARE_AND = re.compile(r"^\s*and\s+(?P<topic>[^?]{1,60}?)\s*\?*\s*$", re.IGNORECASE)
+_ABOUT = re.compile(
+    r"(?P<head>.*?\b(?:about|on|regarding|of)\s+)(?P<topic>[^?]+?)(?P<tail>\s*\?*\s*)$",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"\b(he|she|they|him|her|them)\b", re.IGNORECASE)
+_PERSON = re.compile(
+    r"\b(?:did|does|do|has|had|was|is|would|will)\s+(?P<who>(?:[A-Z][\w'’.-]+\s?){1,3})\s+"
+    r"(?:say|said|think|tell|claim|argue|warn|describe|mean|believe|want|call)",
+)
+
+
+def resolve(question: str, history: Sequence[str] = ()) -> str:
+    """The question as understood, given earlier questions of the same chat (oldest first)."""
+    if not history:
+        return question.strip()
+    previous = history[-1].strip()
+    q = question.strip()
+    m = _FOLLOW_UP.match(q) or _BARE_AND.match(q)
+    if m and len(q.split()) <= 8:
+        topic = m.group("topic").strip()
+        about = _ABOUT.match(previous)
+        if about:
+            return f"{about.group('head')}{topic}{about.group('tail') or '?'}".strip()
+        return f"{previous.rstrip('?.! ')} {topic}?"
+    who = _PERSON.search(previous)
+    if who and _PRONOUN.search(q):
+        name = who.group("who").strip()
+        return _PRONOUN.sub(name, q, count=1)
+    return q
+
+
+# --- The person and the topic of a question ------------------------------------------------
+
+_NAME = r"(?:the\s+)?(?P<who>(?:[A-Z][\w'’.-]*\s?){1,4}?)"
+_FRAMES = [
+    re.compile(
+        rf"^\s*(?:what|how|why|when|where)\s+(?:did|does|do|has|had|would|will)\s+{_NAME}\s+"
+        r"(?:say|said|think|tell|claim|argue|warn|describe|mean|believe|want|call|characteri[sz]e"
+        r"|note|stress|emphasi[sz]e|suggest|hope|say\s+of|feel)(?:\s+(?:about|of|on|regarding|"
+        r"concerning|that))?\s*(?P<topic>.*?)\s*[?.!]*\s*$",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^\s*according\s+to\s+{_NAME}\s*,\s*(?P<topic>.*?)\s*[?.!]*\s*$", re.IGNORECASE),
+    re.compile(
+        rf"^\s*(?:what|how)\s+(?:is|was|are|were)\s+{_NAME}(?:'s|’s)\s+(?:view|position|stance|"
+        r"opinion|take|message|warning|assessment)s?\s+(?:on|of|about|regarding)\s+"
+        r"(?P<topic>.*?)\s*[?.!]*\s*$",
+        re.IGNORECASE,
+    ),
+]
+
+
+def split_frame(question: str) -> tuple[str | None, str]:
+    """("Rutte", "China") for "What did Rutte say about China?"; (None, question) otherwise.
+
+    The person must start with a capital letter; the topic may be empty ("What did
+    Merz say?"), and then the question itself stands for it.
+    """
+    for frame in _FRAMES:
+        m = frame.match(question)
+        if m and m.group("who")[:1].isupper():
+            who = m.group("who").strip()
+            topic = m.group("topic").strip()
+            return who, topic or question.strip()
+    return None, question.strip()
+
+
+# People the seed corpus names in several ways; any other person is matched by the words
+# of the name as asked. Keys are canonical names, values the forms met in the articles.
+PEOPLE: dict[str, tuple[str, ...]] = {
+    "Mark Rutte": (
+        "mark rutte",
+        "rutte",
+        "rutten",
+        "nato chief",
+        "nato secretary general",
+        "secretary general",
+        "nato's top official",
+        "dutch prime minister",
+    ),
+    "Volodymyr Zelensky": ("volodymyr zelensky", "zelensky", "zelenskyy", "president of ukraine"),
+    "Donald Trump": ("donald trump", "trump", "american president", "president trump"),
+    "Friedrich Merz": ("friedrich merz", "merz", "german chancellor"),
+    "Marco Rubio": ("marco rubio", "rubio", "secretary of state"),
+    "Vladimir Putin": ("vladimir putin", "putin"),
+}
+
+
+def aliases(who: str) -> tuple[str, ...]:
+    """Normalised forms that name the person `who` in an article."""
+    from rag.text import normalize
+
+    key = normalize(who)
+    for forms in PEOPLE.values():
+        if key in forms or any(key == f.split()[-1] for f in forms if " " in f):
+            return forms
+    parts = [p for p in key.split() if len(p) > 2 and p not in ("the", "nato")]
+    return (key, *parts[-1:]) if parts else (key,)

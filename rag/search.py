@@ -1,0 +1,168 @@
+"""Hybrid retrieval: score sentences from dense and BM25 evidence, at sentence and passage level.
+
+Works on vectors and token lists only (no model here), so it is testable with arrays.
+Candidates are the union of each retriever's top hits; each candidate sentence then
+gets four features: its own cosine, the best cosine of a passage holding it, and the
+same two for BM25 (saturated to [0, 1) so that scores mean the same across
+questions, which abstention needs). The mode picks how they are fused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.config import Settings
+from rag.store import Index, bm25_scores
+from rag.text import normalize
+
+RRF_K = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """Candidate sentences (global ids), best first, with their fused score and features."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    dense: np.ndarray  # cosine of the sentence itself
+    lexical: np.ndarray  # saturated BM25 of the sentence itself
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+EMPTY = Hits(*(np.zeros(0, dtype=t) for t in (np.int64, np.float32, np.float32, np.float32)))
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(values))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-values, k - 1)[:k]
+    return part[np.argsort(-values[part], kind="stable")]
+
+
+def search(
+    index: Index, query_vector: np.ndarray, query_tokens: list[str], settings: Settings
+) -> Hits:
+    n = index.size
+    if n == 0:
+        return EMPTY
+    k = min(settings.candidates, n)
+    q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    mode = settings.retrieval
+    use_dense = mode != "lexical"
+    use_lexical = mode != "dense"
+
+    candidates: set[int] = set()
+    lists: list[np.ndarray] = []
+    if use_dense:
+        _, s_ids = index.sentence_faiss.search(q, k)
+        _, p_ids = index.passage_faiss.search(q, min(k, index.passage_vectors.shape[0]))
+        s_ids, p_ids = s_ids[0][s_ids[0] >= 0], p_ids[0][p_ids[0] >= 0]
+        candidates.update(int(i) for i in s_ids)
+        for p in p_ids:
+            candidates.update(range(int(index.passage_first[p]), int(index.passage_last[p])))
+        lists += [s_ids, p_ids]
+    sat = settings.weights.lexical_saturation
+    lex_s = bm25_scores(index.bm25_sentences, query_tokens, n)
+    lex_p = bm25_scores(index.bm25_passages, query_tokens, index.passage_vectors.shape[0])
+    if use_lexical:
+        top_s = _top(lex_s, k)
+        top_s = top_s[lex_s[top_s] > 0]
+        top_p = _top(lex_p, k)
+        top_p = top_p[lex_p[top_p] > 0]
+        candidates.update(int(i) for i in top_s)
+        for p in top_p:
+            candidates.update(range(int(index.passage_first[p]), int(index.passage_last[p])))
+        lists += [top_s, top_p]
+    if not candidates:
+        return EMPTY
+
+    ids = np.fromiter(sorted(candidates), dtype=np.int64)
+    dense_s = index.sentence_vectors[ids] @ q[0]
+    passage_cos = index.passage_vectors @ q[0] if use_dense else None
+    dense_p = np.zeros(len(ids), dtype=np.float32)
+    lexical_p = np.zeros(len(ids), dtype=np.float32)
+    for row, g in enumerate(ids):
+        holders = index.sentence_passages[g]
+        if holders:
+            if passage_cos is not None:
+                dense_p[row] = passage_cos[holders].max()
+            lexical_p[row] = lex_p[holders].max()
+    lexical_s = lex_s[ids] / (lex_s[ids] + sat)
+    lexical_p = lexical_p / (lexical_p + sat)
+
+    w = settings.weights
+    if mode == "hybrid":
+        scores = (
+            w.dense_sentence * dense_s
+            + w.dense_passage * dense_p
+            + w.lexical_sentence * lexical_s
+            + w.lexical_passage * lexical_p
+        )
+    elif mode == "dense":
+        scores = (w.dense_sentence * dense_s + w.dense_passage * dense_p) / (
+            w.dense_sentence + w.dense_passage
+        )
+    elif mode == "lexical":
+        scores = (w.lexical_sentence * lexical_s + w.lexical_passage * lexical_p) / (
+            w.lexical_sentence + w.lexical_passage
+        )
+    else:  # hybrid-rrf: reciprocal rank fusion of the four ranked lists, over sentences
+        scores = np.zeros(len(ids), dtype=np.float64)
+        position = {int(g): row for row, g in enumerate(ids)}
+        for which, ranked in enumerate(lists):
+            for rank, item in enumerate(ranked):
+                passage_list = which % 2 == 1
+                members = (
+                    range(int(index.passage_first[item]), int(index.passage_last[item]))
+                    if passage_list
+                    else (int(item),)
+                )
+                for g in members:
+                    scores[position[g]] += 1.0 / (RRF_K + rank + 1)
+        scores = scores * (RRF_K + 1) / 4  # 1.0 for a sentence first in all four lists
+    order = np.argsort(-scores, kind="stable")
+    return Hits(
+        ids[order],
+        np.asarray(scores[order], dtype=np.float32),
+        np.asarray(dense_s[order], dtype=np.float32),
+        np.asarray(lexical_s[order], dtype=np.float32),
+    )
+
+
+_PRONOUN_START = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.IGNORECASE)
+
+
+def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np.ndarray:
+    """Per sentence: is the person named in it, in its quotation, or just before a pronoun?
+
+    A stand-in for attribution: "He cautioned that…" after a sentence naming Rutte counts
+    as Rutte's, and so does every sentence of a quotation whose first or last sentence
+    names him.
+    """
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b")
+    out = np.zeros(len(ids), dtype=bool)
+    for row, g in enumerate(ids):
+        g = int(g)
+        record = index.records[index.sentence_doc[g]]
+        local = int(index.sentence_local[g])
+        me = record.sentences[local]
+        related = [local] + [i for i, s in enumerate(record.sentences) if s.group == me.group]
+        text = record.sentence_text(local)
+        if _PRONOUN_START.match(text) and local > 0:
+            if record.sentences[local - 1].paragraph == me.paragraph or me.kind == "body":
+                related.append(local - 1)
+        out[row] = any(pattern.search(normalize(record.sentence_text(i))) for i in set(related))
+    return out
+
+
+def boost(hits: Hits, mask: np.ndarray, amount: float) -> Hits:
+    """Hits re-ranked with `amount` added where `mask` holds."""
+    scores = hits.scores + amount * mask.astype(np.float32)
+    order = np.argsort(-scores, kind="stable")
+    return Hits(hits.ids[order], scores[order], hits.dense[order], hits.lexical[order])

@@ -1,0 +1,104 @@
+"""The engine's data: frozen, typed records with character offsets into the original text.
+
+Stdlib only, so that every layer (UI, eval, tests) can import them cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article: its path relative to the corpus folder, its title and its full text."""
+
+    source: str
+    title: str
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence (or headline, or list item) as a span of its document's text.
+
+    `kind` is "title", "heading", "list" or "body". `paragraph` numbers the line it
+    stands on; `group` is the index of the first sentence of the quotation it belongs
+    to when a quotation runs over several sentences, else its own index.
+    """
+
+    start: int
+    end: int
+    kind: str
+    paragraph: int
+    group: int
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a quote stands: `text[start:end]` of the file `source` (relative to the corpus)."""
+
+    source: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim quote: `Path(corpus, source).read_text()[start:end] == text`, always.
+
+    `also` lists the other places that say the same thing (near-duplicates folded
+    into this quote). `context_before` and `context_after` are the neighbouring
+    sentences, verbatim, for display.
+    """
+
+    text: str
+    source: str
+    title: str
+    start: int
+    end: int
+    score: float
+    also: tuple[Citation, ...] = ()
+    context_before: str = ""
+    context_after: str = ""
+
+    @property
+    def citation(self) -> Citation:
+        return Citation(self.source, self.title, self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply to one question: quotes best first, and the same as cited Markdown.
+
+    `quotes` is empty when the corpus holds nothing that supports an answer; then
+    `abstained` is true and `markdown` says so. `resolved_question` is the question
+    as understood, after borrowing from earlier turns ("And about Iran?").
+    """
+
+    question: str
+    resolved_question: str
+    quotes: tuple[Quote, ...]
+    markdown: str
+    abstained: bool
+    confidence: float = 0.0  # best topic score before any speaker preference; abstains below
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What opening or updating the index did, for the CLI, the UI and the logs."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    rebuilt_because: str | None = None
+    embedded_sentences: int = 0
+    embedded_passages: int = 0
+    documents: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt_because)
