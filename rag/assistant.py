@@ -20,12 +20,15 @@ from rag.config import Settings
 from rag.corpus import check_article, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
-from rag.query import aliases, resolve, split_frame
-from rag.search import boost, search, speaker_present
+from rag.query import PEOPLE, aliases, resolve, split_frame
+from rag.search import boost, confidence, search, speaker_present
 from rag.text import fold, tokenize
 from rag.types import Answer, Document, SyncReport
 
 log = logging.getLogger(__name__)
+
+# Words that name people: they say whose words are wanted, not what about.
+_PERSON_TERMS = set(tokenize(" ".join(f for forms in PEOPLE.values() for f in forms)))
 
 
 class Assistant:
@@ -132,14 +135,16 @@ class Assistant:
         # "What did Rutte say about China?": retrieve on the topic, prefer Rutte's sentences.
         who, topic = split_frame(resolved)
         vector = self.embedder.encode_queries([fold(topic)])[0]
-        hits = search(index, vector, tokenize(topic), self.settings)
-        # Abstain on the evidence for the topic alone, before any preference for a speaker.
-        confidence = float(hits.scores[0]) if len(hits) else 0.0
-        if confidence < self.settings.abstain_below:
-            return make_answer(question, resolved, [], confidence)
-        if who is not None and self.settings.weights.speaker:
-            hits = boost(
-                hits, speaker_present(index, hits.ids, aliases(who)), self.settings.weights.speaker
-            )
+        terms = tokenize(topic)
+        hits = search(index, vector, terms, self.settings)
+        # Abstain on the evidence for the topic; when a person is named, on that
+        # person's sentences only ("What did Merz say about China?" has none).
+        topic_terms = set(terms) - _PERSON_TERMS or set(terms)
+        mask = speaker_present(index, hits.ids, aliases(who)) if who is not None else None
+        score = confidence(index, hits, topic_terms, mask)
+        if score < self.settings.abstain_below:
+            return make_answer(question, resolved, [], score)
+        if mask is not None and self.settings.weights.speaker:
+            hits = boost(hits, mask, self.settings.weights.speaker)
         quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
-        return make_answer(question, resolved, quotes, confidence)
+        return make_answer(question, resolved, quotes, score)

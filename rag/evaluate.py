@@ -284,3 +284,163 @@ def apply_threshold(results: Sequence[RowResult], threshold: float) -> list[RowR
                 )
             )
     return out
+
+
+ABLATIONS: dict[str, dict] = {
+    "lexical (BM25 only)": {"retrieval": "lexical", "speaker": 0.0},
+    "dense (FAISS only)": {"retrieval": "dense", "speaker": 0.0},
+    "hybrid, reciprocal rank fusion": {"retrieval": "hybrid-rrf", "speaker": 0.0},
+    "hybrid, score fusion": {"retrieval": "hybrid", "speaker": 0.0},
+    "hybrid + speaker preference": {"retrieval": "hybrid"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    report: Report
+    table: str
+    files: tuple[Path, ...]
+
+
+def _ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[str, Figures]:
+    from dataclasses import replace
+
+    settings = assistant.settings
+    weights = settings.weights
+    if "speaker" in changes:
+        weights = replace(weights, speaker=changes["speaker"])
+    variant = Assistant(
+        assistant.corpus_dir,
+        assistant.index_dir,
+        replace(settings, retrieval=changes["retrieval"], weights=weights, abstain_below=-1.0),
+        embedder=assistant.embedder,
+    )
+    raw = run(variant, rows)
+    threshold = calibrate([r for r in raw if r.split == "dev"])
+    results = apply_threshold(raw, threshold)
+    out = {
+        s: figures([r for r in results if r.split == s]) for s in sorted({r.split for r in results})
+    }
+    out["threshold"] = threshold  # type: ignore[assignment]
+    return out
+
+
+_COLUMNS = (
+    ("hit@1", "hit1"),
+    ("hit@3", "hit3"),
+    ("MRR", "mrr"),
+    ("char F1", "char_f1"),
+    ("source R@3", "source_recall3"),
+    ("abst. P", "abstain_precision"),
+    ("abst. R", "abstain_recall"),
+    ("false abst.", "false_abstain"),
+    ("verbatim", "verbatim"),
+    ("quotes/ans", "quotes_per_answer"),
+    ("median chars", "median_quote_chars"),
+    ("p50 ms", "p50_ms"),
+    ("p95 ms", "p95_ms"),
+)
+
+
+def _table(rows: Sequence[tuple[str, Figures]]) -> str:
+    head = "| | n | " + " | ".join(c for c, _ in _COLUMNS) + " |"
+    rule = "|---|---|" + "---|" * len(_COLUMNS)
+    lines = [head, rule]
+    for name, f in rows:
+        cells = " | ".join(f"{getattr(f, a):g}" for _, a in _COLUMNS)
+        lines.append(f"| {name} | {f.rows} | {cells} |")
+    return "\n".join(lines)
+
+
+def write_report(
+    assistant: Assistant, set_path: Path, out_dir: Path, ablations: bool = True
+) -> Written:
+    """Run the eval set, write report.md, report.json and report.png into out_dir."""
+    rows = load_rows(set_path)
+    rep = report("default", run(assistant, rows))
+    extra: dict[str, dict[str, Figures]] = {}
+    if ablations:
+        for name, changes in ABLATIONS.items():
+            extra[name] = _ablation(assistant, rows, changes)
+    rep = Report(rep.config, rep.overall, rep.by_split, rep.by_kind, rep.results, extra)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    main_rows = [(f"{s} split", f) for s, f in rep.by_split.items()] + [("all", rep.overall)]
+    table = _table(main_rows)
+    md = [
+        "# Evaluation report",
+        "",
+        f"Set: `{set_path.as_posix()}` ({len(rows)} rows, "
+        f"{sum(r.answerable for r in rows)} answerable). Settings: retrieval "
+        f"`{assistant.settings.retrieval}`, abstain below {assistant.settings.abstain_below}, "
+        f"model `{assistant.embedder.name}`. Regenerate with `make eval`.",
+        "",
+        "## Default configuration",
+        "",
+        table,
+        "",
+    ]
+    for split, kinds in rep.by_kind.items():
+        md += [f"## By kind, {split} split", "", _table(list(kinds.items())), ""]
+    if extra:
+        md += [
+            "## Ablations",
+            "",
+            "Each configuration gets its own abstention threshold, calibrated on the dev split "
+            "(balanced accuracy), then applied to both splits. Test split shown.",
+            "",
+            _table(
+                [(f"{name} (t={figs['threshold']})", figs["test"]) for name, figs in extra.items()]
+            ),
+            "",
+            "Dev split:",
+            "",
+            _table([(name, figs["dev"]) for name, figs in extra.items()]),
+            "",
+        ]
+    misses = [r for r in rep.results if r.answerable and (r.rank is None or r.rank > 3)]
+    wrong = [r for r in rep.results if not r.answerable and not r.abstained]
+    md += ["## Rows missed (no answer in the first three quotes)", ""]
+    md += [
+        f"- `{r.id}` ({r.split}, {r.kind}){' — abstained' if r.abstained else ''}" for r in misses
+    ] or ["- none"]
+    md += ["", "## Unanswerable rows answered anyway", ""]
+    md += [f"- `{r.id}` ({r.split})" for r in wrong] or ["- none"]
+    md.append("")
+    files = [out_dir / "report.md", out_dir / "report.json", out_dir / "report.png"]
+    files[0].write_text("\n".join(md), encoding="utf-8")
+    files[1].write_text(rep.to_json(), encoding="utf-8")
+    _chart(rep, files[2])
+    return Written(rep, table, tuple(files))
+
+
+def _chart(rep: Report, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [
+        ("hit@1", "hit1"),
+        ("hit@3", "hit3"),
+        ("MRR", "mrr"),
+        ("source R@3", "source_recall3"),
+        ("abst. R", "abstain_recall"),
+        ("1 - false abst.", "false_abstain"),
+    ]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    splits = list(rep.by_split)
+    width = 0.8 / max(len(splits), 1)
+    for i, split in enumerate(splits):
+        f = rep.by_split[split]
+        values = [
+            1 - f.false_abstain if a == "false_abstain" else getattr(f, a) for _, a in metrics
+        ]
+        ax.bar([x + i * width for x in range(len(metrics))], values, width, label=split)
+    ax.set_xticks([x + width * (len(splits) - 1) / 2 for x in range(len(metrics))])
+    ax.set_xticklabels([m for m, _ in metrics])
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Assistant on the eval set")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -155,8 +155,7 @@ def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np
         related = [local] + [i for i, s in enumerate(record.sentences) if s.group == me.group]
         text = record.sentence_text(local)
         if _PRONOUN_START.match(text) and local > 0:
-            if record.sentences[local - 1].paragraph == me.paragraph or me.kind == "body":
-                related.append(local - 1)
+            related.append(local - 1)
         out[row] = any(pattern.search(normalize(record.sentence_text(i))) for i in set(related))
     return out
 
@@ -166,3 +165,38 @@ def boost(hits: Hits, mask: np.ndarray, amount: float) -> Hits:
     scores = hits.scores + amount * mask.astype(np.float32)
     order = np.argsort(-scores, kind="stable")
     return Hits(hits.ids[order], scores[order], hits.dense[order], hits.lexical[order])
+
+
+CONFIDENCE_DEPTH = 10  # how many of the best hits may carry the evidence
+CONFIDENCE_DENSE = 0.6  # share of the cosine; the rest is lexical coverage of the topic
+
+
+def coverage(index: Index, g: int, terms: set[str]) -> float:
+    """IDF-weighted share of the topic terms found in a passage holding sentence g."""
+    if not terms:
+        return 0.0
+    total = sum(index.idf.get(t, 1.0) for t in terms)
+    best = 0.0
+    for p in index.sentence_passages[g] or []:
+        present = terms.intersection(index.passage_tokens[p])
+        best = max(best, sum(index.idf.get(t, 1.0) for t in present) / total)
+    return best
+
+
+def confidence(
+    index: Index, hits: Hits, terms: set[str], allowed: np.ndarray | None = None
+) -> float:
+    """How well the corpus supports an answer: cosine and topic coverage of the best hit.
+
+    `allowed` masks the hits that may count (the named person's sentences only).
+    """
+    best = 0.0
+    for row in range(min(CONFIDENCE_DEPTH, len(hits))):
+        if allowed is not None and not allowed[row]:
+            continue
+        g = int(hits.ids[row])
+        value = CONFIDENCE_DENSE * float(hits.dense[row]) + (1 - CONFIDENCE_DENSE) * coverage(
+            index, g, terms
+        )
+        best = max(best, value)
+    return best

@@ -160,6 +160,12 @@ class Index:
             [t for g in range(a, b) for t in self.sentence_tokens[g]]
             for a, b in zip(p_first, p_last, strict=True)
         ]
+        df: dict[str, int] = {}
+        for tokens in self.sentence_tokens:
+            for t in set(tokens):
+                df[t] = df.get(t, 0) + 1
+        n_sentences = max(len(self.sentence_tokens), 1)
+        self.idf = {t: float(np.log(1 + n_sentences / (c + 0.5))) for t, c in df.items()}
         self.bm25_sentences = _bm25(self.sentence_tokens)
         self.bm25_passages = _bm25(self.passage_tokens)
 

@@ -1,0 +1,96 @@
+"""The `rag` command: `rag index`, `rag ask`, `rag eval`. Parses, calls the API, prints.
+
+Errors print one line to stderr and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Answer questions about news articles with verbatim, cited quotes only.",
+    )
+    parser.add_argument(
+        "--index-dir", default="index", help="where the index is kept (default: index)"
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="sentence-transformers model name or folder (default: packaged all-MiniLM-L6-v2)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_index = sub.add_parser("index", help="build or update the index of a corpus folder")
+    p_index.add_argument(
+        "corpus", nargs="?", default="seeds", help="corpus folder (default: seeds)"
+    )
+    p_ask = sub.add_parser("ask", help="ask a question")
+    p_ask.add_argument("question")
+    p_ask.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
+    p_ask.add_argument("-k", type=int, default=None, help="at most this many quotes (1-20)")
+    p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p_eval = sub.add_parser("eval", help="score the assistant on an eval set and write a report")
+    p_eval.add_argument("--corpus", default="seeds")
+    p_eval.add_argument("--set", default="eval/qa.jsonl", help="question-answer pairs (JSONL)")
+    p_eval.add_argument("--out", default="eval", help="folder for report.md, report.json, chart")
+    p_eval.add_argument("--no-ablations", action="store_true", help="score the default config only")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    # Heavy imports only once the arguments are known, so that --help stays instant.
+    from rag.assistant import Assistant
+    from rag.config import Settings
+    from rag.errors import RagError
+
+    settings = Settings(model=args.model)
+    try:
+        if args.command == "index":
+            assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
+            r = assistant.report
+            print(
+                f"indexed {r.documents} articles in {args.index_dir}: {len(r.added)} added, "
+                f"{len(r.updated)} updated, {len(r.removed)} removed, "
+                f"{r.embedded_sentences} sentences and {r.embedded_passages} passages embedded"
+            )
+            if r.rebuilt_because:
+                print(f"rebuilt: {r.rebuilt_because}")
+            for source, reason in r.skipped:
+                print(f"skipped {source}: {reason}", file=sys.stderr)
+            return 0
+        if args.command == "ask":
+            assistant = Assistant(args.corpus, args.index_dir, settings)
+            answer = assistant.ask(args.question, k=args.k)
+            if args.json:
+                print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
+            else:
+                print(answer.markdown)
+            return 0
+        if args.command == "eval":
+            from rag.evaluate import write_report
+
+            assistant = Assistant(args.corpus, args.index_dir, settings)
+            report = write_report(assistant, Path(args.set), Path(args.out), not args.no_ablations)
+            print(report.table)
+            return 0
+    except (RagError, ValueError, OSError) as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rag import Answer, Assistant
+from rag.query import resolve, split_frame
+
+QUESTIONS = [
+    "What did Rutte say about China?",
+    "What did Rutte say about Iran?",
+    "Where is Trump planning to meet Putin?",
+    "What is the 28‑point plan?",
+    "How do the guarantees make sure Ukraine is not 𝒄𝒂𝓊𝓰𝒉𝓉 off guard?",
+    "Who said “It’s not helpful — but it’s predictable”?",
+    "Kiev Zelenskyy Butscha defence",
+    "ROUTE? ???",
+    "'; DROP TABLE articles; --",
+    "<script>alert(1)</script>",
+    "Что сказал Рютте о Китае?",
+    "😀🚀",
+]
+
+
+def assert_verbatim(answer: Answer, corpus: Path) -> None:
+    for q in answer.quotes:
+        text = Path(corpus, q.source).read_text(encoding="utf-8")
+        assert text[q.start : q.end] == q.text
+        for c in q.also:
+            assert 0 <= c.start < c.end <= len(Path(corpus, c.source).read_text(encoding="utf-8"))
+
+
+def test_china_answers_with_the_crucial_lifeline_sentence_first(assistant: Assistant):
+    answer = assistant.ask("What did Rutte say about China?")
+    first = answer.quotes[0]
+    assert first.source == "000_81fe3f3830062f5a.txt"
+    assert "crucial lifeline" in first.text
+    assert first.title == "CRBC News"
+    assert (
+        "crucial lifeline" in answer.markdown and "000\\_81fe3f3830062f5a\\.txt" in answer.markdown
+    )
+    assert not answer.abstained
+
+
+@pytest.mark.parametrize(
+    "question", ["Who won the 2022 FIFA World Cup?", "What did Rutte say about climate change?"]
+)
+def test_abstains_when_the_corpus_has_no_support(assistant: Assistant, question: str):
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.quotes == ()
+    assert "no supporting quote" in answer.markdown.lower()
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_is_verbatim_at_its_offsets(assistant: Assistant, question: str):
+    answer = assistant.ask(question)
+    assert_verbatim(answer, assistant.corpus_dir)
+    assert len(answer.quotes) <= assistant.settings.max_quotes
+    scores = [q.score for q in answer.quotes]
+    assert scores == sorted(scores, reverse=True)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_any_unicode_question_raises_value_error_or_quotes_verbatim(
+    assistant: Assistant, question: str
+):
+    try:
+        answer = assistant.ask(question)
+    except ValueError:
+        assert not question.strip() or len(question) > assistant.settings.max_question_chars
+        return
+    assert_verbatim(answer, assistant.corpus_dir)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 2001])
+def test_bad_questions_raise_value_error_with_a_reason(assistant: Assistant, question: str):
+    with pytest.raises(ValueError, match="empty|limit"):
+        assistant.ask(question)
+
+
+def test_k_limits_quotes_and_is_checked(assistant: Assistant):
+    assert len(assistant.ask("What did Rutte say about Putin?", k=1).quotes) == 1
+    with pytest.raises(ValueError, match="k must be"):
+        assistant.ask("Putin", k=0)
+
+
+def test_quotes_are_one_to_three_sentences_and_near_duplicates_fold(assistant: Assistant):
+    from rag.text import split_sentences
+
+    for question in QUESTIONS[:6]:
+        for q in assistant.ask(question).quotes:
+            text = Path(assistant.corpus_dir, q.source).read_text(encoding="utf-8")
+            inside = [s for s in split_sentences(text) if q.start <= s.start and s.end <= q.end]
+            assert 1 <= len(inside) <= 3
+    # The headline of 000 stands twice in the article: one quote, two places.
+    answer = assistant.ask("Would a US-European peace plan test whether Putin really wants peace?")
+    texts = [q.text for q in answer.quotes]
+    assert len(texts) == len(set(texts))
+
+
+def test_concurrent_asks_give_the_same_answers(assistant: Assistant):
+    expected = {q: assistant.ask(q) for q in QUESTIONS}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(assistant.ask, QUESTIONS * 4))
+    for answer in got:
+        assert answer == expected[answer.question]
+
+
+def test_follow_up_borrows_person_and_frame(assistant: Assistant):
+    assert (
+        resolve("And about Iran?", ["What did Rutte say about China?"])
+        == "What did Rutte say about Iran?"
+    )
+    assert resolve("What did he say about Iran?", ["What did Rutte say about China?"]) == (
+        "What did Rutte say about Iran?"
+    )
+    assert resolve("Where is Alaska?", ["What did Rutte say about China?"]) == "Where is Alaska?"
+    answer = assistant.ask("And about Iran?", history=["What did Rutte say about China?"])
+    assert answer.resolved_question == "What did Rutte say about Iran?"
+    assert any("Iran" in q.text for q in answer.quotes)
+
+
+def test_split_frame_finds_person_and_topic():
+    assert split_frame("What did Rutte say about China?") == ("Rutte", "China")
+    assert split_frame("What did the NATO chief say about Iran?") == ("NATO chief", "Iran")
+    assert split_frame("Where is Alaska?") == (None, "Where is Alaska?")

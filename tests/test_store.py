@@ -1,0 +1,154 @@
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import Assistant, CorpusError, IndexSettings, Settings
+from rag.store import CURRENT, load
+from rag.text import split_sentences
+
+Q = "What did Rutte say about China?"
+
+
+def generation(index: Path) -> Path:
+    return index / (index / CURRENT).read_text().strip()
+
+
+def test_reopening_embeds_nothing_and_answers_the_same(corpus, fresh_index, embedder, assistant):
+    again = Assistant(corpus, fresh_index, embedder=embedder)
+    assert not again.report.changed
+    assert again.report.embedded_sentences == 0
+    assert again.ask(Q).quotes == assistant.ask(Q).quotes
+
+
+def test_manifest_records_model_settings_and_hashes(fresh_index):
+    manifest = json.loads((generation(fresh_index) / "manifest.json").read_text())
+    assert manifest["format"] == 1
+    assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert len(manifest["model"]["weights_sha256"]) == 64
+    assert manifest["index_settings"] == IndexSettings().as_dict()
+    assert len(manifest["documents"]) == 5
+    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
+    assert set(manifest["files"]) == {
+        "documents.json",
+        "sentence_vectors.npy",
+        "passage_vectors.npy",
+    }
+
+
+def test_adding_changing_removing_an_article_embeds_that_article_alone(
+    corpus, fresh_index, embedder
+):
+    (corpus / "new.md").write_text(
+        "A new article about Greenland\n\nRutte said Greenland matters.\n"
+    )
+    r = Assistant(corpus, fresh_index, embedder=embedder).report
+    assert r.added == ("new.md",) and not r.updated and not r.removed
+    assert r.embedded_sentences == 2
+    path = corpus / "003_0c27a898a610b2f4.txt"
+    path.write_text(path.read_text() + "\nRutte added one more remark about tariffs.\n")
+    (corpus / "new.md").unlink()
+    a = Assistant(corpus, fresh_index, embedder=embedder)
+    assert a.report.updated == ("003_0c27a898a610b2f4.txt",) and a.report.removed == ("new.md",)
+    assert a.report.embedded_sentences == len(split_sentences(path.read_text()))
+    assert [d.source for d in a.documents()] == sorted(p.name for p in corpus.glob("*.txt"))
+    answer = a.ask("What remark did Rutte add about tariffs?")
+    assert any("one more remark" in q.text for q in answer.quotes)
+
+
+@pytest.mark.parametrize("damage", ["garble", "truncate", "manifest", "pointer", "delete"])
+def test_damaged_index_is_reported_and_rebuilt(corpus, fresh_index, embedder, assistant, damage):
+    gen = generation(fresh_index)
+    vectors = gen / "sentence_vectors.npy"
+    if damage == "garble":
+        data = bytearray(vectors.read_bytes())
+        data[-100] ^= 0xFF
+        vectors.write_bytes(bytes(data))
+    elif damage == "truncate":
+        vectors.write_bytes(vectors.read_bytes()[:1000])
+    elif damage == "manifest":
+        (gen / "manifest.json").write_text("{not json")
+    elif damage == "pointer":
+        (fresh_index / CURRENT).write_text("../../etc")
+    else:
+        (gen / "documents.json").unlink()
+    again = Assistant(corpus, fresh_index, embedder=embedder)
+    assert again.report.rebuilt_because and "unusable" in again.report.rebuilt_because
+    assert again.ask(Q).quotes == assistant.ask(Q).quotes
+    assert load(fresh_index) is not None  # the rebuilt index is sound
+
+
+def test_index_built_with_other_settings_is_rebuilt_naming_both(corpus, fresh_index, embedder):
+    other = Settings(index=IndexSettings(passage_sentences=3, passage_stride=1))
+    a = Assistant(corpus, fresh_index, other, embedder=embedder)
+    assert "passage_sentences" in a.report.rebuilt_because
+    assert a.report.embedded_sentences > 100
+
+
+def test_bad_files_are_reported_by_name_and_skipped(corpus, fresh_index, embedder, tmp_path):
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait, a story\n".encode("latin-1"))
+    (corpus / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    (corpus / "empty.md").write_text("  \n\n")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("A secret outside the corpus\n\nNothing to see.\n")
+    (corpus / "link.txt").symlink_to(outside)
+    (corpus / "notes.pdf").write_bytes(b"%PDF")
+    (corpus / "naïve name with spaces.txt").write_text(
+        "Ünïcödé names work fine\n\nRutte visited Oslo.\n"
+    )
+    a = Assistant(corpus, fresh_index, embedder=embedder)
+    reasons = dict(a.report.skipped)
+    assert set(reasons) == {"latin1.txt", "binary.txt", "empty.md", "link.txt"}
+    assert "UTF-8" in reasons["latin1.txt"] and "binary" in reasons["binary.txt"]
+    assert "empty" in reasons["empty.md"] and "outside" in reasons["link.txt"]
+    assert a.report.added == ("naïve name with spaces.txt",)
+    assert len(a.documents()) == 6
+    assert any("Oslo" in q.text for q in a.ask("Which city did Rutte visit, Oslo?").quotes)
+
+
+def test_empty_corpus_folder_gives_no_quotes(tmp_path, embedder):
+    (tmp_path / "empty").mkdir()
+    a = Assistant(tmp_path / "empty", tmp_path / "index", embedder=embedder)
+    assert a.documents() == []
+    assert a.ask(Q).abstained
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path, embedder):
+    with pytest.raises(CorpusError, match="does not exist"):
+        Assistant(tmp_path / "nope", tmp_path / "index", embedder=embedder)
+
+
+def test_add_article_checks_saves_indexes_and_refuses_bad_input(corpus, fresh_index, embedder):
+    a = Assistant(corpus, fresh_index, embedder=embedder)
+    report = a.add_article("oslo.txt", b"Rutte in Oslo\n\nRutte praised Norway's fjords.\n")
+    assert report.added == ("oslo.txt",)
+    assert any("fjords" in q.text for q in a.ask("What did Rutte praise in Norway?").quotes)
+    for name, data, why in [
+        ("../../evil.txt", b"Evil article\n\nx", "plain file name"),
+        ("/etc/evil.txt", b"Evil article\n\nx", "plain file name"),
+        ("evil.exe", b"MZ", "only .txt and .md"),
+        ("big.txt", b"a" * 6_000_000, "over the limit"),
+        ("bin.txt", b"\x00\x01", "binary"),
+        ("oslo.txt", b"Again\n\nx", "already in the corpus"),
+        (".hidden.txt", b"Hidden\n\nx", "dot"),
+    ]:
+        with pytest.raises(CorpusError, match=why):
+            a.add_article(name, data)
+    assert not (corpus.parent / "evil.txt").exists()
+
+
+def test_vectors_are_unit_length(fresh_index):
+    index = load(fresh_index)
+    norms = np.linalg.norm(index.sentence_vectors, axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-4)
+
+
+def test_stale_temporary_build_is_ignored_and_cleaned(corpus, fresh_index, embedder):
+    leftover = fresh_index / ".tmp-deadbeef"
+    shutil.copytree(generation(fresh_index), leftover)
+    (leftover / "sentence_vectors.npy").write_bytes(b"half written")
+    (corpus / "x.txt").write_text("An extra article to force a write\n\nRutte spoke.\n")
+    Assistant(corpus, fresh_index, embedder=embedder)
+    assert not leftover.exists()
