@@ -1,0 +1,155 @@
+"""The UI: formatting functions directly, the API through gradio_client, the page in Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.types import Document
+from ui.app import (
+    answer_json,
+    articles_markdown,
+    build_demo,
+    citation_choices,
+    evidence_html,
+    format_answer,
+    parse_choice,
+)
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE = (
+    "Hostile article about Greenland\n\n"
+    "Rutte said Greenland <script>window.__pwned = 1</script> is safe.\n"
+    'Rutte also said <img src=x onerror="window.__pwned = 2"> nothing more about Greenland.\n'
+    "Read [the Greenland report](javascript:window.__pwned=3) and ![x](javascript:alert(1)).\n"
+)
+
+
+def test_format_answer_is_the_cited_markdown(assistant: Assistant):
+    answer = assistant.ask("What did Rutte say about China?")
+    message = format_answer(answer)
+    assert message.startswith("> ") and "[1]" in message and "CRBC News" in message
+    follow = assistant.ask("And about Iran?", history=["What did Rutte say about China?"])
+    assert "Understood as: What did Rutte say about Iran?" in format_answer(follow)
+    none = assistant.ask("Who won the 2022 FIFA World Cup?")
+    assert "No supporting quote" in format_answer(none)
+
+
+def test_citations_and_evidence_escape_and_mark_the_span(assistant: Assistant):
+    answer = assistant.ask("What did Rutte say about China?")
+    choices = citation_choices(answer)
+    assert choices[0][0].startswith("[1] CRBC News — 000_81fe3f3830062f5a.txt")
+    source, start, end = parse_choice(choices[0][1])
+    page = evidence_html(assistant.document(source), start, end)
+    assert "<mark>Rutte also warned that China" in page
+    doc = Document("x.txt", "T <b>", "a <script>alert(1)</script> b", "0")
+    page = evidence_html(doc, 2, 10)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>" not in page
+
+
+def test_answer_json_has_the_api_fields(assistant: Assistant):
+    data = answer_json(assistant.ask("What did Rutte say about China?"))
+    assert set(data) >= {"answer", "quotes"}
+    assert set(data["quotes"][0]) >= {"text", "source", "title", "start", "end", "score"}
+    assert "Similar" not in articles_markdown(assistant.documents())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app(corpus, fresh_index, embedder):
+    assistant = Assistant(corpus, fresh_index, embedder=embedder)
+    demo = build_demo(assistant)
+    demo.queue(default_concurrency_limit=4)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", assistant
+    finally:
+        demo.close()
+
+
+def test_api_through_gradio_client(app):
+    from gradio_client import Client
+
+    url, assistant = app
+    client = Client(url, verbose=False)
+    data = client.predict("What did Rutte say about China?", api_name="/ask")
+    assert "crucial lifeline" in data["quotes"][0]["text"]
+    q = data["quotes"][0]
+    text = (assistant.corpus_dir / q["source"]).read_text(encoding="utf-8")
+    assert text[q["start"] : q["end"]] == q["text"]
+    assert client.predict("Who won the 2022 FIFA World Cup?", api_name="/ask")["quotes"] == []
+
+
+@pytest.mark.browser
+def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser`")
+    url, assistant = app
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        page.locator("#question textarea").fill("What did Rutte say about China?")
+        page.locator("#send").click()
+        bot = page.locator("#chat .message.bot, #chat [data-testid='bot']").last
+        bot.wait_for(timeout=20000)
+        page.get_by_text("crucial lifeline", exact=False).first.wait_for(timeout=20000)
+        assert "CRBC News" in page.locator("#chat").inner_text()
+        # The first citation's article is shown with the quote highlighted.
+        mark = page.locator("#evidence mark")
+        mark.wait_for(timeout=10000)
+        assert "crucial lifeline" in mark.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "answer.png"))
+        # Choosing another citation moves the highlight.
+        radios = page.locator("#citations label")
+        assert radios.count() >= 2
+        radios.nth(1).click()
+        page.wait_for_function(
+            "() => document.querySelector('#evidence mark')?.innerText.includes('China is a crucial')"
+        )
+        page.screenshot(path=str(ARTIFACTS / "citation.png"))
+        # Upload a hostile article; ask about it; open it in the evidence panel.
+        upload = tmp_path / "greenland.txt"
+        upload.write_text(HOSTILE, encoding="utf-8")
+        page.get_by_text("Articles in the corpus").click()
+        page.locator("#upload input[type=file]").set_input_files(str(upload))
+        page.locator("#add").click()
+        page.get_by_text("greenland.txt: added and indexed").wait_for(timeout=30000)
+        page.locator("#question textarea").fill("What did Rutte say about Greenland?")
+        page.locator("#send").click()
+        page.wait_for_function(
+            "() => document.querySelector('#evidence mark')?.innerText.includes('Greenland')",
+            timeout=20000,
+        )
+        page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+        assert page.evaluate("() => window.__pwned") is None
+        assert dialogs == []
+        assert page.locator("#evidence script, #evidence img, #chat img[src='x']").count() == 0
+        assert "<script>" in page.locator("#evidence").inner_text()
+        browser.close()
+    assert (assistant.corpus_dir / "greenland.txt").exists()
