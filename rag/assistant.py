@@ -20,7 +20,7 @@ from rag.config import Settings
 from rag.corpus import check_article, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
-from rag.query import PEOPLE, aliases, resolve, split_frame
+from rag.query import PEOPLE, aliases, mentioned_person, resolve, split_frame
 from rag.search import boost, confidence, search, speaker_present
 from rag.text import fold, tokenize
 from rag.types import Answer, Document, SyncReport
@@ -134,6 +134,11 @@ class Assistant:
         index = self._index  # one snapshot for the whole question
         # "What did Rutte say about China?": retrieve on the topic, prefer Rutte's sentences.
         who, topic = split_frame(resolved)
+        if who is None and self.settings.person_from_mention:
+            # "On which talk show was Rutte interviewed?": Rutte says whose, not what.
+            mention = mentioned_person(resolved)
+            if mention is not None:
+                who, topic = mention
         vector = self.embedder.encode_queries([fold(topic)])[0]
         terms = tokenize(topic)
         hits = search(index, vector, terms, self.settings)
@@ -141,7 +146,7 @@ class Assistant:
         # person's sentences only ("What did Merz say about China?" has none).
         topic_terms = set(terms) - _PERSON_TERMS or set(terms)
         mask = speaker_present(index, hits.ids, aliases(who)) if who is not None else None
-        score = confidence(index, hits, topic_terms, mask)
+        score = confidence(index, hits, topic_terms, self.settings.confidence, mask)
         if score < self.settings.abstain_below:
             return make_answer(question, resolved, [], score)
         if mask is not None and self.settings.weights.speaker:

@@ -42,12 +42,22 @@ class IndexSettings:
 class Weights:
     """How sentence scores are fused from dense and lexical evidence."""
 
-    dense_sentence: float = 0.5
-    dense_passage: float = 0.2
-    lexical_sentence: float = 0.2
+    dense_sentence: float = 0.4
+    dense_passage: float = 0.1
+    lexical_sentence: float = 0.3
     lexical_passage: float = 0.1
     lexical_saturation: float = 6.0  # bm25 / (bm25 + this) maps a BM25 score into [0, 1)
     speaker: float = 0.1  # added when the person a question names is named at the sentence
+    heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    """How sure the corpus answers: cosine and topic coverage of the best hit, weighted."""
+
+    dense: float = 0.6
+    coverage: float = 0.0  # IDF-weighted share of the topic's terms present
+    fraction: float = 0.2  # plain share of the topic's terms present
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +68,12 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: str = "hybrid"
     weights: Weights = field(default_factory=Weights)
+    confidence: Confidence = field(default_factory=Confidence)
+    person_from_mention: bool = False  # a known person named anywhere counts as "whose words"
     max_quotes: int = 5
     candidates: int = 40  # per retriever, before fusion
     relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped
-    abstain_below: float = 0.5546  # confidence under which it abstains; calibrated on dev
+    abstain_below: float = 0.3412  # confidence under which it abstains; calibrated on dev
     duplicate_cosine: float = 0.9  # quotes this close are one quote with several sources
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000

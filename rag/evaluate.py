@@ -292,6 +292,7 @@ ABLATIONS: dict[str, dict] = {
     "hybrid, reciprocal rank fusion": {"retrieval": "hybrid-rrf", "speaker": 0.0},
     "hybrid, score fusion": {"retrieval": "hybrid", "speaker": 0.0},
     "hybrid + speaker preference": {"retrieval": "hybrid"},
+    "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
 }
 
 
@@ -309,10 +310,13 @@ def _ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[
     weights = settings.weights
     if "speaker" in changes:
         weights = replace(weights, speaker=changes["speaker"])
+    extra = {k: v for k, v in changes.items() if k not in ("retrieval", "speaker")}
     variant = Assistant(
         assistant.corpus_dir,
         assistant.index_dir,
-        replace(settings, retrieval=changes["retrieval"], weights=weights, abstain_below=-1.0),
+        replace(
+            settings, retrieval=changes["retrieval"], weights=weights, abstain_below=-1.0, **extra
+        ),
         embedder=assistant.embedder,
     )
     raw = run(variant, rows)

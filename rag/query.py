@@ -113,3 +113,27 @@ def aliases(who: str) -> tuple[str, ...]:
             return forms
     parts = [p for p in key.split() if len(p) > 2 and p not in ("the", "nato")]
     return (key, *parts[-1:]) if parts else (key,)
+
+
+def mentioned_person(question: str) -> tuple[str, str] | None:
+    """(canonical name, question without the mention) when exactly one known person is named."""
+    from rag.text import fold
+
+    text = fold(question)
+    found: list[tuple[str, re.Match]] = []
+    for name, forms in PEOPLE.items():
+        pattern = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+            + r")\b",
+            re.IGNORECASE,
+        )
+        m = pattern.search(text)
+        if m:
+            found.append((name, m))
+    if len(found) != 1:
+        return None
+    name, m = found[0]
+    rest = re.sub(r"\s+", " ", text[: m.start()] + text[m.end() :]).strip()
+    rest = re.sub(r"\s+([?.!,'])", r"\1", rest)
+    return (name, rest) if len(rest.split()) >= 2 else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import Confidence, Settings
 from rag.store import Index, bm25_scores
 from rag.text import normalize
 
@@ -126,6 +126,8 @@ def search(
                 for g in members:
                     scores[position[g]] += 1.0 / (RRF_K + rank + 1)
         scores = scores * (RRF_K + 1) / 4  # 1.0 for a sentence first in all four lists
+    if w.heading:
+        scores = scores - w.heading * index.sentence_is_heading[ids]
     order = np.argsort(-scores, kind="stable")
     return Hits(
         ids[order],
@@ -168,35 +170,53 @@ def boost(hits: Hits, mask: np.ndarray, amount: float) -> Hits:
 
 
 CONFIDENCE_DEPTH = 10  # how many of the best hits may carry the evidence
-CONFIDENCE_DENSE = 0.6  # share of the cosine; the rest is lexical coverage of the topic
+PREFIX = 5  # a topic term matches a word sharing its first letters ("pray", "prayers")
 
 
-def coverage(index: Index, g: int, terms: set[str]) -> float:
-    """IDF-weighted share of the topic terms found in a passage holding sentence g."""
+def _present(term: str, tokens: set[str]) -> bool:
+    if term in tokens:
+        return True
+    if len(term) < 4:
+        return False
+    stem = term[:PREFIX]
+    return any(t.startswith(stem) or (len(t) >= 4 and term.startswith(t[:PREFIX])) for t in tokens)
+
+
+def coverage(index: Index, g: int, terms: set[str]) -> tuple[float, float]:
+    """Topic terms found in a passage holding sentence g: (IDF-weighted share, plain share)."""
     if not terms:
-        return 0.0
+        return 0.0, 0.0
     total = sum(index.idf.get(t, 1.0) for t in terms)
-    best = 0.0
+    best = (0.0, 0.0)
     for p in index.sentence_passages[g] or []:
-        present = terms.intersection(index.passage_tokens[p])
-        best = max(best, sum(index.idf.get(t, 1.0) for t in present) / total)
+        tokens = set(index.passage_tokens[p])
+        present = [t for t in terms if _present(t, tokens)]
+        share = (sum(index.idf.get(t, 1.0) for t in present) / total, len(present) / len(terms))
+        best = max(best, share)
     return best
 
 
 def confidence(
-    index: Index, hits: Hits, terms: set[str], allowed: np.ndarray | None = None
+    index: Index,
+    hits: Hits,
+    terms: set[str],
+    weights: Confidence,
+    allowed: np.ndarray | None = None,
 ) -> float:
-    """How well the corpus supports an answer: cosine and topic coverage of the best hit.
+    """How well the corpus supports an answer, from the best of the first hits.
 
-    `allowed` masks the hits that may count (the named person's sentences only).
+    A weighted sum of the hit's cosine to the topic and the topic's coverage by its
+    passage; `allowed` masks the hits that may count (the named person's sentences).
     """
     best = 0.0
     for row in range(min(CONFIDENCE_DEPTH, len(hits))):
         if allowed is not None and not allowed[row]:
             continue
-        g = int(hits.ids[row])
-        value = CONFIDENCE_DENSE * float(hits.dense[row]) + (1 - CONFIDENCE_DENSE) * coverage(
-            index, g, terms
+        weighted, plain = coverage(index, int(hits.ids[row]), terms)
+        value = (
+            weights.dense * float(hits.dense[row])
+            + weights.coverage * weighted
+            + weights.fraction * plain
         )
         best = max(best, value)
     return best

@@ -119,6 +119,9 @@ class Index:
                 p_first.append(offset + a)
                 p_last.append(offset + b)
             offset += n
+        self.sentence_is_heading = np.asarray(
+            [s.kind != "body" for r in self.records for s in r.sentences], dtype=bool
+        )
         self.sentence_doc = np.asarray(s_doc, dtype=np.int32)
         self.sentence_local = np.asarray(s_local, dtype=np.int32)
         self.passage_doc = np.asarray(p_doc, dtype=np.int32)

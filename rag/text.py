@@ -184,20 +184,7 @@ STOPWORDS = frozenset(
         "says",
         "said",
         "saying",
-        "tell",
-        "told",
-        "think",
-        "thinks",
-        "thought",
         "also",
-        "according",
-        "speak",
-        "spoke",
-        "talk",
-        "talked",
-        "ever",
-        "much",
-        "many",
     ]
 )
 

@@ -35,10 +35,12 @@ CSS = """
 #evidence .article { white-space: pre-wrap; font-family: inherit; line-height: 1.5; }
 #evidence mark { background: #ffe066; color: #000; padding: 0 2px; }
 """
+# Scroll the article panel itself, never the page, so the chat stays in view.
 SCROLL_JS = """() => { setTimeout(() => {
+  const box = document.querySelector('#evidence .evidence-scroll');
   const m = document.querySelector('#evidence mark');
-  if (m) m.scrollIntoView({block: 'center'});
-}, 50); }"""
+  if (box && m) box.scrollTop = Math.max(0, m.offsetTop - box.offsetTop - box.clientHeight / 3);
+}, 80); }"""
 
 
 # --- Pure formatting, tested without a browser ------------------------------------------------
@@ -80,8 +82,11 @@ def evidence_html(document: Document, start: int, end: int) -> str:
     return (
         f"<h3>{html.escape(document.title)}</h3>"
         f"<p><code>{html.escape(document.source)}</code>, characters {start}–{end}</p>"
+        '<div class="evidence-scroll" style="max-height: 520px; overflow-y: auto; '
+        'position: relative">'
         f'<div class="article" style="white-space: pre-wrap">{html.escape(text[:start])}'
-        f"<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}</div>"
+        f'<mark style="background: #ffe066; color: #000">{html.escape(text[start:end])}</mark>'
+        f"{html.escape(text[end:])}</div></div>"
     )
 
 

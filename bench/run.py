@@ -1,0 +1,148 @@
+"""Benchmarks that print their figures and write bench/RESULTS.md. Never a timed test.
+
+    make bench        (or: python bench/run.py)
+
+1. Warm question: p50/p95 of `Assistant.ask` over the eval questions, against embedding
+   the question alone by the same route (the floor), timed the same way.
+2. Cold start: a new process that opens the saved index and answers one question.
+3. Build: passages per second through the whole indexing pipeline against the model's
+   raw `encode` on the same texts.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from rag import Assistant  # noqa: E402
+from rag.evaluate import load_rows  # noqa: E402
+from rag.text import fold  # noqa: E402
+
+REPEATS = 20
+COLD_RUNS = 5
+COLD = (
+    "import time; t=time.perf_counter(); from rag import Assistant; "
+    "a=Assistant({corpus!r}, {index!r}); a.ask('What did Rutte say about China?'); "
+    "print(time.perf_counter()-t)"
+)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def warm(assistant: Assistant, questions: list[str]) -> dict[str, float]:
+    for q in questions:  # warm caches and BLAS threads
+        assistant.ask(q)
+    ask, embed = [], []
+    for _ in range(REPEATS):
+        for q in questions:
+            t = time.perf_counter()
+            assistant.ask(q)
+            ask.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            assistant.embedder.encode_queries([fold(q)])
+            embed.append((time.perf_counter() - t) * 1000)
+    return {
+        "ask_p50": statistics.median(ask),
+        "ask_p95": pct(ask, 0.95),
+        "embed_p50": statistics.median(embed),
+        "embed_p95": pct(embed, 0.95),
+        "ratio_p50": statistics.median(ask) / statistics.median(embed),
+    }
+
+
+def cold(corpus: Path, index: Path) -> dict[str, float]:
+    inner, outer = [], []
+    code = COLD.format(corpus=str(corpus), index=str(index))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _ in range(COLD_RUNS):
+        t = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        outer.append(time.perf_counter() - t)
+        inner.append(float(out.stdout.strip().splitlines()[-1]))
+    return {
+        "cold_p50_s": statistics.median(outer),
+        "cold_max_s": max(outer),
+        "in_process_p50_s": statistics.median(inner),
+    }
+
+
+def build(assistant: Assistant, corpus: Path) -> dict[str, float]:
+    from rag import store
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        documents = assistant.documents()
+        assistant.embedder.encode(["warm up the model first"])  # loading is not throughput
+        t = time.perf_counter()
+        index, report = store.sync(
+            tmp / "index", documents, assistant.embedder, assistant.settings.index
+        )
+        pipeline = time.perf_counter() - t
+        texts = [fold(r.sentence_text(i)) for r in index.records for i in range(len(r.sentences))]
+        texts += [fold(r.passage_text(p)) for r in index.records for p in range(len(r.passages))]
+        t = time.perf_counter()
+        assistant.embedder.encode(texts)
+        raw = time.perf_counter() - t
+        n = len(texts)
+        return {
+            "texts": n,
+            "pipeline_s": pipeline,
+            "raw_encode_s": raw,
+            "pipeline_per_s": n / pipeline,
+            "raw_per_s": n / raw,
+            "ratio": raw / pipeline,
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    corpus, index = ROOT / "seeds", ROOT / "index"
+    assistant = Assistant(corpus, index)
+    questions = [r.question for r in load_rows(ROOT / "eval" / "qa.jsonl")]
+    w = warm(assistant, questions)
+    c = cold(corpus, index)
+    b = build(assistant, corpus)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine}. Command: `make bench`. Model: `{assistant.embedder.name}`.",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        f"| warm `ask` p50 ({len(questions)} questions × {REPEATS}) | {w['ask_p50']:.2f} ms | ≤ 25 ms |",
+        f"| warm `ask` p95 | {w['ask_p95']:.2f} ms | |",
+        f"| embedding the question alone, p50 | {w['embed_p50']:.2f} ms | |",
+        f"| ratio ask / embedding, p50 | {w['ratio_p50']:.2f} | ≤ 1.5 (≤ 1.3 stretch) |",
+        f"| cold start: new process, open saved index, first answer (p50 of {COLD_RUNS}) | {c['cold_p50_s']:.2f} s | ≤ 6 s (≤ 2 s stretch) |",
+        f"| cold start, worst of {COLD_RUNS} | {c['cold_max_s']:.2f} s | |",
+        f"| cold start measured inside the process (imports included) | {c['in_process_p50_s']:.2f} s | |",
+        f"| build: texts per second through the whole pipeline | {b['pipeline_per_s']:.1f} ({b['texts']} texts, {b['pipeline_s']:.2f} s) | |",
+        f"| build: raw `encode` texts per second | {b['raw_per_s']:.1f} ({b['raw_encode_s']:.2f} s) | |",
+        f"| build ratio pipeline / raw | {b['ratio']:.2f} | ≥ 0.9 |",
+        "",
+    ]
+    text = "\n".join(lines)
+    (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
