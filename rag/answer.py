@@ -72,6 +72,7 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
     first_local, last_local = int(index.sentence_local[a]), int(index.sentence_local[b - 1])
     s0, s1 = record.sentences[first_local], record.sentences[last_local]
     text = record.document.text
+    spoken = [s for s in record.sentences[first_local : last_local + 1] if s.speaker]
     before = record.sentence_text(first_local - 1) if first_local > 0 else ""
     after = record.sentence_text(last_local + 1) if last_local + 1 < len(record.sentences) else ""
     return Quote(
@@ -84,6 +85,8 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
         also=also,
         context_before=before,
         context_after=after,
+        speaker=spoken[0].speaker if spoken else None,
+        speech=spoken[0].speech if spoken else None,
     )
 
 
@@ -124,11 +127,11 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def to_markdown(quotes: list[Quote] | tuple[Quote, ...]) -> str:
+def to_markdown(quotes: list[Quote] | tuple[Quote, ...], note: str = "") -> str:
     """The quotes as a cited answer: block quotes, each with a numbered citation."""
     if not quotes:
         return NO_ANSWER
-    parts = []
+    parts = [f"*{escape_markdown(note)}*"] if note else []
     for n, q in enumerate(quotes, 1):
         places = [q.citation, *q.also]
         cites = "; ".join(
@@ -137,16 +140,26 @@ def to_markdown(quotes: list[Quote] | tuple[Quote, ...]) -> str:
             for c in places
         )
         body = "\n> ".join(escape_markdown(line) for line in q.text.split("\n"))
-        parts.append(f"> {body}\n\n[{n}] {cites}")
+        who = f"— {escape_markdown(q.speaker)}, in " if q.speaker else ""
+        parts.append(f"> {body}\n\n[{n}] {who}{cites}")
     return "\n\n".join(parts)
 
 
-def make_answer(question: str, resolved: str, quotes: list[Quote], confidence: float) -> Answer:
+def make_answer(
+    question: str,
+    resolved: str,
+    quotes: list[Quote],
+    confidence: float,
+    note: str = "",
+    speaker_found: bool | None = None,
+) -> Answer:
     return Answer(
         question=question,
         resolved_question=resolved,
         quotes=tuple(quotes),
-        markdown=to_markdown(quotes),
+        markdown=to_markdown(quotes, note),
         abstained=not quotes,
         confidence=round(float(confidence), 4),
+        note=note if quotes else "",
+        speaker_found=speaker_found if quotes else None,
     )

@@ -21,7 +21,15 @@ from rag.corpus import check_article, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import PEOPLE, aliases, mentioned_person, resolve, split_frame
-from rag.search import boost, confidence, search, speaker_present
+from rag.search import (
+    boost,
+    confidence,
+    search,
+    speaker_present,
+    spoken_by,
+    topic_cosines,
+)
+from rag.speakers import canonical
 from rag.text import fold, tokenize
 from rag.types import Answer, Document, SyncReport
 
@@ -139,17 +147,49 @@ class Assistant:
             mention = mentioned_person(resolved)
             if mention is not None:
                 who, topic = mention
-        vector = self.embedder.encode_queries([fold(topic)])[0]
+        dense_text = topic
+        if who is not None and self.settings.dense_query in ("person+topic", "blend"):
+            dense_text = f"{who} on {topic}"
+        elif self.settings.dense_query == "question":
+            dense_text = resolved
+        # Ranking may lean on the person; the evidence for abstaining is the topic's alone.
+        texts = [fold(dense_text)] if dense_text == topic else [fold(dense_text), fold(topic)]
+        vectors = self.embedder.encode_queries(texts)
+        vector, topic_vector = vectors[0], vectors[-1]
+        if self.settings.dense_query == "blend":
+            vector = vectors
         terms = tokenize(topic)
         hits = search(index, vector, terms, self.settings)
         # Abstain on the evidence for the topic; when a person is named, on that
         # person's sentences only ("What did Merz say about China?" has none).
         topic_terms = set(terms) - _PERSON_TERMS or set(terms)
-        mask = speaker_present(index, hits.ids, aliases(who)) if who is not None else None
-        score = confidence(index, hits, topic_terms, self.settings.confidence, mask)
+        topic_dense = topic_cosines(index, hits, topic_vector)
+        # Rounded as reported in Answer.confidence, so that the report and the decision agree.
+        score = round(
+            confidence(index, hits, topic_terms, self.settings.confidence, None, topic_dense), 4
+        )
         if score < self.settings.abstain_below:
             return make_answer(question, resolved, [], score)
-        if mask is not None and self.settings.weights.speaker:
-            hits = boost(hits, mask, self.settings.weights.speaker)
+        note, found = "", None
+        if who is not None:
+            name = canonical(who)
+            # Known people by attribution; anyone else by being named at the sentence.
+            mask = (
+                spoken_by(index, hits.ids, name)
+                if name is not None
+                else speaker_present(index, hits.ids, aliases(who))
+            )
+            score = round(
+                confidence(index, hits, topic_terms, self.settings.confidence, mask, topic_dense),
+                4,
+            )
+            found = score >= self.settings.abstain_below
+            if found and self.settings.weights.speaker:
+                hits = boost(hits, mask, self.settings.weights.speaker)
+            elif not found:
+                note = (
+                    f"{name or who} is not quoted on this in the articles; "
+                    "the closest quotes follow."
+                )
         quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
-        return make_answer(question, resolved, quotes, score)
+        return make_answer(question, resolved, quotes, score, note, found)

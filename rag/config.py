@@ -69,6 +69,7 @@ class Settings:
     retrieval: str = "hybrid"
     weights: Weights = field(default_factory=Weights)
     confidence: Confidence = field(default_factory=Confidence)
+    dense_query: str = "blend"  # embedded: "topic", "person+topic", "blend" of both, "question"
     person_from_mention: bool = False  # a known person named anywhere counts as "whose words"
     max_quotes: int = 5
     candidates: int = 40  # per retriever, before fusion

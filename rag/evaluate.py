@@ -36,6 +36,7 @@ class Row:
     kind: str
     split: str
     golds: tuple[Gold, ...]  # empty for unanswerable rows
+    speaker: str | None = None  # whose words the question asks for, when it names a person
 
     @property
     def answerable(self) -> bool:
@@ -64,7 +65,13 @@ def load_rows(path: str | Path) -> list[Row]:
                 )
             rows.append(
                 Row(
-                    d["id"], d["question"], tuple(d["answers"]), d["kind"], d["split"], tuple(golds)
+                    d["id"],
+                    d["question"],
+                    tuple(d["answers"]),
+                    d["kind"],
+                    d["split"],
+                    tuple(golds),
+                    d.get("speaker"),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -87,6 +94,8 @@ class RowResult:
     quote_chars: tuple[int, ...]
     latency_ms: float
     confidence: float
+    speaker_expected: str | None = None
+    speaker_first: str | None = None  # speaker of the first quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +115,20 @@ class Figures:
     median_quote_chars: float
     p50_ms: float
     p95_ms: float
+    first_quote_speaker: float  # share of answered person-questions whose first quote is theirs
+    speaker_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Speaker attribution against hand labels (eval/speakers.jsonl)."""
+
+    sentences: int
+    labelled: int  # sentences the labels give a speaker
+    precision: float  # of the sentences the engine attributes, share with the right speaker
+    recall: float  # of the labelled sentences, share the engine attributes rightly
+    speech_accuracy: float  # direct/reported right, among rightly attributed sentences
+    errors: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +185,7 @@ def score_row(row: Row, answer: Answer, corpus_dir: Path, latency_ms: float) -> 
         kind=row.kind,
         split=row.split,
         answerable=row.answerable,
-        abstained=answer.abstained,
+        abstained=answer.abstained or answer.speaker_found is False,
         rank=rank,
         char_f1=round(best_f1, 4),
         source_hit3=any(g.source in sources3 for g in row.golds),
@@ -171,6 +194,8 @@ def score_row(row: Row, answer: Answer, corpus_dir: Path, latency_ms: float) -> 
         quote_chars=tuple(len(q.text) for q in answer.quotes),
         latency_ms=round(latency_ms, 3),
         confidence=answer.confidence,
+        speaker_expected=row.speaker,
+        speaker_first=answer.quotes[0].speaker if answer.quotes else None,
     )
 
 
@@ -195,6 +220,7 @@ def figures(results: Sequence[RowResult]) -> Figures:
     answered = [r for r in results if not r.abstained]
     chars = [c for r in answered for c in r.quote_chars]
     latencies = [r.latency_ms for r in results]
+    asked = [r for r in ans if r.speaker_expected and not r.abstained]
     return Figures(
         rows=len(results),
         answerable=len(ans),
@@ -211,6 +237,8 @@ def figures(results: Sequence[RowResult]) -> Figures:
         median_quote_chars=float(statistics.median(chars)) if chars else 0.0,
         p50_ms=_percentile(latencies, 0.5),
         p95_ms=_percentile(latencies, 0.95),
+        first_quote_speaker=_mean(r.speaker_first == r.speaker_expected for r in asked),
+        speaker_rows=len(asked),
     )
 
 
@@ -343,6 +371,7 @@ _COLUMNS = (
     ("median chars", "median_quote_chars"),
     ("p50 ms", "p50_ms"),
     ("p95 ms", "p95_ms"),
+    ("1st quote speaker", "first_quote_speaker"),
 )
 
 
@@ -401,6 +430,21 @@ def write_report(
             _table([(name, figs["dev"]) for name, figs in extra.items()]),
             "",
         ]
+    labels = set_path.parent / "speakers.jsonl"
+    if labels.is_file():
+        att = attribution(assistant._index.records, labels)
+        md += [
+            "## Speaker attribution",
+            "",
+            f"Against `{labels.as_posix()}` ({att.sentences} sentences labelled by hand, "
+            f"{att.labelled} with a speaker): precision **{att.precision}**, recall "
+            f"**{att.recall}**, direct/reported right on {att.speech_accuracy} of the rightly "
+            "attributed. `1st quote speaker` above: of the answered rows whose question names a "
+            "person, the share whose first quote is that person's.",
+            "",
+        ]
+        md += [f"- {e}" for e in att.errors] or ["- no disagreement"]
+        md.append("")
     misses = [r for r in rep.results if r.answerable and (r.rank is None or r.rank > 3)]
     wrong = [r for r in rep.results if not r.answerable and not r.abstained]
     md += ["## Rows missed (no answer in the first three quotes)", ""]
@@ -448,3 +492,36 @@ def _chart(rep: Report, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def attribution(records: Sequence, labels_path: str | Path) -> Attribution:
+    """Score speaker attribution of indexed records against hand-labelled sentences."""
+    spans = {}
+    for record in records:
+        for sentence in record.sentences:
+            spans[(record.document.source, sentence.start, sentence.end)] = sentence
+    text = Path(labels_path).read_text(encoding="utf-8")
+    labels = [json.loads(line) for line in text.splitlines() if line.strip()]
+    attributed = right = labelled = speech_right = 0
+    errors = []
+    for lab in labels:
+        sentence = spans.get((lab["source"], lab["start"], lab["end"]))
+        got = sentence.speaker if sentence is not None else None
+        labelled += bool(lab["speaker"])
+        attributed += bool(got)
+        if got and got == lab["speaker"]:
+            right += 1
+            speech_right += sentence.speech == lab["speech"]
+        elif got != lab["speaker"]:
+            errors.append(
+                f"{lab['source']}:{lab['start']}: labelled {lab['speaker']}, got {got}: "
+                f"{lab['text'][:70]}"
+            )
+    return Attribution(
+        sentences=len(labels),
+        labelled=labelled,
+        precision=round(right / attributed, 4) if attributed else 0.0,
+        recall=round(right / labelled, 4) if labelled else 0.0,
+        speech_accuracy=round(speech_right / right, 4) if right else 0.0,
+        errors=tuple(errors),
+    )

@@ -94,6 +94,7 @@ PEOPLE: dict[str, tuple[str, ...]] = {
         "secretary general",
         "nato's top official",
         "dutch prime minister",
+        "prime minister",
     ),
     "Volodymyr Zelensky": ("volodymyr zelensky", "zelensky", "zelenskyy", "president of ukraine"),
     "Donald Trump": ("donald trump", "trump", "american president", "president trump"),

@@ -52,7 +52,8 @@ def search(
     if n == 0:
         return EMPTY
     k = min(settings.candidates, n)
-    q = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    # One query vector, or several whose cosines are averaged (topic, and person + topic).
+    q = np.ascontiguousarray(query_vector.reshape(-1, query_vector.shape[-1]), dtype=np.float32)
     mode = settings.retrieval
     use_dense = mode != "lexical"
     use_lexical = mode != "dense"
@@ -62,8 +63,14 @@ def search(
     if use_dense:
         _, s_ids = index.sentence_faiss.search(q, k)
         _, p_ids = index.passage_faiss.search(q, min(k, index.passage_vectors.shape[0]))
+        candidates.update(int(i) for i in s_ids.ravel() if i >= 0)
+        candidates.update(
+            g
+            for p in p_ids.ravel()
+            if p >= 0
+            for g in range(int(index.passage_first[p]), int(index.passage_last[p]))
+        )
         s_ids, p_ids = s_ids[0][s_ids[0] >= 0], p_ids[0][p_ids[0] >= 0]
-        candidates.update(int(i) for i in s_ids)
         for p in p_ids:
             candidates.update(range(int(index.passage_first[p]), int(index.passage_last[p])))
         lists += [s_ids, p_ids]
@@ -83,8 +90,8 @@ def search(
         return EMPTY
 
     ids = np.fromiter(sorted(candidates), dtype=np.int64)
-    dense_s = index.sentence_vectors[ids] @ q[0]
-    passage_cos = index.passage_vectors @ q[0] if use_dense else None
+    dense_s = (index.sentence_vectors[ids] @ q.T).mean(axis=1)
+    passage_cos = (index.passage_vectors @ q.T).mean(axis=1) if use_dense else None
     dense_p = np.zeros(len(ids), dtype=np.float32)
     lexical_p = np.zeros(len(ids), dtype=np.float32)
     for row, g in enumerate(ids):
@@ -138,6 +145,15 @@ def search(
 
 
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.IGNORECASE)
+
+
+def spoken_by(index: Index, ids: np.ndarray, name: str) -> np.ndarray:
+    """Per sentence: is it attributed (at index time) to the person `name`?"""
+    out = np.zeros(len(ids), dtype=bool)
+    for row, g in enumerate(ids):
+        record = index.records[index.sentence_doc[g]]
+        out[row] = record.sentences[int(index.sentence_local[g])].speaker == name
+    return out
 
 
 def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np.ndarray:
@@ -196,12 +212,19 @@ def coverage(index: Index, g: int, terms: set[str]) -> tuple[float, float]:
     return best
 
 
+def topic_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndarray:
+    """Cosine of the first hits to the topic alone (the ranking vector may add the person)."""
+    head = hits.ids[:CONFIDENCE_DEPTH]
+    return index.sentence_vectors[head] @ topic_vector.astype(np.float32)
+
+
 def confidence(
     index: Index,
     hits: Hits,
     terms: set[str],
     weights: Confidence,
     allowed: np.ndarray | None = None,
+    dense: np.ndarray | None = None,
 ) -> float:
     """How well the corpus supports an answer, from the best of the first hits.
 
@@ -214,7 +237,7 @@ def confidence(
             continue
         weighted, plain = coverage(index, int(hits.ids[row]), terms)
         value = (
-            weights.dense * float(hits.dense[row])
+            weights.dense * float(hits.dense[row] if dense is None else dense[row])
             + weights.coverage * weighted
             + weights.fraction * plain
         )

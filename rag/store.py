@@ -25,7 +25,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +33,17 @@ import numpy as np
 from rag.config import IndexSettings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, RagError
+from rag.speakers import attribute
 from rag.text import fold, split_sentences, tokenize
 from rag.types import Document, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = ".lock"
 LOCK_TIMEOUT_S = 900
+SPLITTER = "syntok+rules-1, speakers-1"  # change it when splitting or attribution changes
 _FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy")
 
 
@@ -84,7 +86,11 @@ def split_passages(
 
 
 def analyse(document: Document, settings: IndexSettings, embedder: Embedder) -> DocRecord:
-    sentences = tuple(split_sentences(document.text))
+    spans = split_sentences(document.text)
+    sentences = tuple(
+        replace(s, speaker=who, speech=mode)
+        for s, (who, mode) in zip(spans, attribute(document.text, spans), strict=True)
+    )
     texts = [document.text[s.start : s.end] for s in sentences]
     passages = split_passages(texts, settings, embedder.count_tokens)
     return DocRecord(document, sentences, passages)
@@ -248,7 +254,10 @@ def save(index_dir: Path, index: Index) -> Path:
             "title": r.document.title,
             "sha256": r.document.sha256,
             "text": r.document.text,
-            "sentences": [[s.start, s.end, s.kind, s.paragraph, s.group] for s in r.sentences],
+            "sentences": [
+                [s.start, s.end, s.kind, s.paragraph, s.group, s.speaker, s.speech]
+                for s in r.sentences
+            ],
             "passages": [list(p) for p in r.passages],
         }
         for r in index.records
@@ -335,7 +344,8 @@ def _record(d: dict) -> DocRecord:
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != document.sha256:
         raise IndexCorruptError(f"stored text of {document.source} does not match its hash")
     sentences = tuple(
-        Sentence(int(a), int(b), str(k), int(p), int(g)) for a, b, k, p, g in d["sentences"]
+        Sentence(int(a), int(b), str(k), int(p), int(g), who, mode)
+        for a, b, k, p, g, who, mode in d["sentences"]
     )
     for s in sentences:
         if not 0 <= s.start < s.end <= len(text):
@@ -357,7 +367,7 @@ def _manifest(embedder: Embedder, settings: IndexSettings, records: Sequence[Doc
         "model": embedder.identity(),
         "index_settings": settings.as_dict(),
         "index_type": "flat-ip",
-        "splitter": "syntok+rules-1",
+        "splitter": SPLITTER,
         "documents": {
             r.document.source: {
                 "sha256": r.document.sha256,
@@ -383,10 +393,8 @@ def _mismatch(manifest: dict, embedder: Embedder, settings: IndexSettings) -> st
             f"it was built with settings {manifest.get('index_settings')}, "
             f"this run uses {settings.as_dict()}"
         )
-    if manifest.get("splitter") != "syntok+rules-1":
-        return (
-            f"it was split by {manifest.get('splitter')!r}, this version splits by syntok+rules-1"
-        )
+    if manifest.get("splitter") != SPLITTER:
+        return f"it was split by {manifest.get('splitter')!r}, this version splits by {SPLITTER}"
     return None
 
 

@@ -24,7 +24,8 @@ class Sentence:
 
     `kind` is "title", "heading", "list" or "body". `paragraph` numbers the line it
     stands on; `group` is the index of the first sentence of the quotation it belongs
-    to when a quotation runs over several sentences, else its own index.
+    to when a quotation runs over several sentences, else its own index. `speaker` and
+    `speech` come from `rag.speakers` at index time.
     """
 
     start: int
@@ -32,6 +33,8 @@ class Sentence:
     kind: str
     paragraph: int
     group: int
+    speaker: str | None = None  # canonical name of the person whose words it reports
+    speech: str | None = None  # "direct" (their words, quoted) or "reported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ class Quote:
     also: tuple[Citation, ...] = ()
     context_before: str = ""
     context_after: str = ""
+    speaker: str | None = None  # whose words these are (canonical name), None for narration
+    speech: str | None = None  # "direct" or "reported"
 
     @property
     def citation(self) -> Citation:
@@ -83,6 +88,8 @@ class Answer:
     markdown: str
     abstained: bool
     confidence: float = 0.0  # best topic score before any speaker preference; abstains below
+    note: str = ""  # said before the quotes, e.g. that the person asked about is not quoted
+    speaker_found: bool | None = None  # None: no person asked about
 
 
 @dataclass(frozen=True, slots=True)

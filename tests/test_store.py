@@ -25,7 +25,7 @@ def test_reopening_embeds_nothing_and_answers_the_same(corpus, fresh_index, embe
 
 def test_manifest_records_model_settings_and_hashes(fresh_index):
     manifest = json.loads((generation(fresh_index) / "manifest.json").read_text())
-    assert manifest["format"] == 1
+    assert manifest["format"] == 2
     assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert len(manifest["model"]["weights_sha256"]) == 64
     assert manifest["index_settings"] == IndexSettings().as_dict()

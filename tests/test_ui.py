@@ -33,7 +33,7 @@ HOSTILE = (
 def test_format_answer_is_the_cited_markdown(assistant: Assistant):
     answer = assistant.ask("What did Rutte say about China?")
     message = format_answer(answer)
-    assert message.startswith("> ") and "[1]" in message and "CRBC News" in message
+    assert message.startswith("> ") and "[1] — Mark Rutte, in *CRBC News*" in message
     follow = assistant.ask("And about Iran?", history=["What did Rutte say about China?"])
     assert "Understood as: What did Rutte say about Iran?" in format_answer(follow)
     none = assistant.ask("Who won the 2022 FIFA World Cup?")
@@ -44,9 +44,11 @@ def test_citations_and_evidence_escape_and_mark_the_span(assistant: Assistant):
     answer = assistant.ask("What did Rutte say about China?")
     choices = citation_choices(answer)
     assert choices[0][0].startswith("[1] CRBC News — 000_81fe3f3830062f5a.txt")
+    assert choices[0][0].endswith("— Mark Rutte")
     source, start, end = parse_choice(choices[0][1])
     page = evidence_html(assistant.document(source), start, end)
-    assert "<mark>Rutte also warned that China" in page
+    assert ">Rutte also warned that China has become a crucial lifeline" in page
+    assert page.count("<mark") == 1
     doc = Document("x.txt", "T <b>", "a <script>alert(1)</script> b", "0")
     page = evidence_html(doc, 2, 10)
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b>" not in page

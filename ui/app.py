@@ -66,6 +66,8 @@ def citation_choices(answer: Answer) -> list[tuple[str, str]]:
     for n, q in enumerate(answer.quotes, 1):
         for c in (q.citation, *q.also):
             label = citation_label(n, c.title, c.source, c.start, c.end)
+            if q.speaker:
+                label = f"{label} — {q.speaker}"
             choices.append((label, f"{c.start}:{c.end}:{c.source}"))
     return choices
 
