@@ -56,7 +56,12 @@ def main() -> int:
 
     questions = [r.question for r in load_rows(ROOT / "eval" / "qa.jsonl")][: args.questions]
     reference_client = Client(url, verbose=False)
-    reference = {q: reference_client.predict(q, api_name="/ask") for q in questions}
+    reference, alone = {}, []
+    for q in questions:  # one client alone first: the answers to match, and the base latency
+        t = time.perf_counter()
+        reference[q] = reference_client.predict(q, api_name="/ask")
+        alone.append((time.perf_counter() - t) * 1000)
+    print(f"one client alone: p50 {statistics.median(alone):.0f} ms over {len(alone)} questions")
 
     latencies: list[float] = []
     errors: list[str] = []
