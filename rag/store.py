@@ -193,6 +193,8 @@ def _bm25(corpus_tokens: list[list[str]]):  # noqa: ANN202 - bm25s has loose typ
     """A BM25 index over pre-tokenised texts (bm25s, Lucene scoring), None when empty."""
     import bm25s
 
+    # bm25s sets its own logger to DEBUG on import; its per-build messages are noise here.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     if not any(corpus_tokens):
         return None
     retriever = bm25s.BM25()
