@@ -75,7 +75,7 @@ class Settings:
     candidates: int = 40  # per retriever, before fusion
     relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped
     abstain_below: float = 0.3412  # confidence under which it abstains; calibrated on dev
-    duplicate_cosine: float = 0.9  # quotes this close are one quote with several sources
+    duplicate_cosine: float = 0.85  # quotes this close are one quote with several sources
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000
 

@@ -38,6 +38,8 @@ def test_china_answers_with_the_crucial_lifeline_sentence_first(assistant: Assis
     assert first.source == "000_81fe3f3830062f5a.txt"
     assert "crucial lifeline" in first.text
     assert first.title == "CRBC News"
+    # The article's summary says the same thing: one quote, both places.
+    assert [(c.source, c.start) for c in first.also] == [("000_81fe3f3830062f5a.txt", 635)]
     assert (
         "crucial lifeline" in answer.markdown and "000\\_81fe3f3830062f5a\\.txt" in answer.markdown
     )
