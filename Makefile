@@ -41,6 +41,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/scale.py --append
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -82,7 +82,7 @@ def cold(corpus: Path, index: Path) -> dict[str, float]:
     }
 
 
-def build(assistant: Assistant, corpus: Path) -> dict[str, float]:
+def build(assistant: Assistant) -> dict[str, float]:
     from rag import store
 
     tmp = Path(tempfile.mkdtemp())
@@ -161,7 +161,7 @@ def main() -> None:
     questions = [r.question for r in load_rows(ROOT / "eval" / "qa.jsonl")]
     w = warm(assistant, questions)
     c = cold(corpus, index)
-    b = build(assistant, corpus)
+    b = build(assistant)
     u = ui(index)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [

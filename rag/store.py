@@ -11,8 +11,11 @@ then swaps CURRENT, so a crash at any moment leaves the previous generation live
 The manifest records the format version, the model (name and weights hash), the
 index settings and a SHA-256 per file and per article: a garbled, truncated or
 mismatched index is reported and rebuilt, and an unchanged article is never
-re-embedded. But: the FAISS index is exact (flat inner product), rebuilt from the
-saved vectors on load, which suits corpora up to some hundred thousand passages.
+re-embedded. The FAISS index type follows the size: exact inner product below 50k
+vectors (rebuilt from the saved vectors on load), HNSW up to 500k, IVF with 8-bit
+codes above (both saved); the manifest records which. But: BM25 is rebuilt on every
+load and a change rewrites the whole generation, which suits corpora up to some
+hundred thousand passages, not a million.
 """
 
 from __future__ import annotations
@@ -45,6 +48,55 @@ LOCK = ".lock"
 LOCK_TIMEOUT_S = 900
 SPLITTER = "syntok+rules-1, speakers-1"  # change it when splitting or attribution changes
 _FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy")
+# Exact search while it is fast enough, approximate after; bench/scale.py measured the
+# figures behind these bounds (exact p50 15 ms at 100k vectors, 150 ms at 1M).
+HNSW_FROM = 50_000
+IVF_FROM = 500_000
+_SEED = 1234
+
+
+def index_type(n: int) -> str:
+    """The FAISS index kind for n vectors: "flat-ip", "hnsw32" or "ivf-sq8"."""
+    if n < HNSW_FROM:
+        return "flat-ip"
+    return "hnsw32" if n < IVF_FROM else "ivf-sq8"
+
+
+def build_faiss(vectors: np.ndarray, kind: str):  # noqa: ANN201 - faiss has no type hints
+    """A FAISS inner-product index of `kind` holding `vectors` (unit rows)."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if kind == "flat-ip":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw32":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    elif kind == "ivf-sq8":
+        nlist = int(min(4096, max(64, 4 * np.sqrt(len(vectors)))))
+        index = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(dim),
+            dim,
+            nlist,
+            faiss.ScalarQuantizer.QT_8bit,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        rng = np.random.default_rng(_SEED)
+        sample = vectors[rng.choice(len(vectors), min(len(vectors), 200_000), replace=False)]
+        index.train(sample)
+    else:
+        raise IndexCorruptError(f"unknown FAISS index type {kind!r}")
+    index.add(vectors)
+    _tune(index, kind)
+    return index
+
+
+def _tune(index, kind: str) -> None:  # noqa: ANN001
+    """Search-time parameters; measured in bench/scale.py (recall@10 ≥ 0.98)."""
+    if kind == "hnsw32":
+        index.hnsw.efSearch = 64
+    elif kind == "ivf-sq8":
+        index.nprobe = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +162,9 @@ class Index:
     passage_first: np.ndarray = field(init=False)  # global index of first sentence
     passage_last: np.ndarray = field(init=False)  # global index one past the last
     sentence_passages: list[list[int]] = field(init=False)  # passages holding each sentence
+    prebuilt: dict = field(default_factory=dict, repr=False)  # FAISS indexes read from disk
 
     def __post_init__(self) -> None:
-        import faiss
-
         s_doc, s_local, p_doc, p_first, p_last = [], [], [], [], []
         offset = 0
         for r, record in enumerate(self.records):
@@ -156,10 +207,20 @@ class Index:
                 )
             if not np.isfinite(vectors).all():
                 raise IndexCorruptError(f"{name} vectors hold NaN or infinity")
-        self.sentence_faiss = faiss.IndexFlatIP(dim)
-        self.sentence_faiss.add(self.sentence_vectors)
-        self.passage_faiss = faiss.IndexFlatIP(dim)
-        self.passage_faiss.add(self.passage_vectors)
+        kinds = self.manifest.setdefault("index_type", {})
+        for name, vectors in (
+            ("sentences", self.sentence_vectors),
+            ("passages", self.passage_vectors),
+        ):
+            kind = kinds.setdefault(name, index_type(len(vectors)))
+            built = self.prebuilt.get(name)
+            if built is None:
+                built = build_faiss(vectors, kind)
+            elif built.ntotal != len(vectors) or built.d != dim:
+                raise IndexCorruptError(
+                    f"{name}.faiss holds {built.ntotal} vectors, not {len(vectors)}"
+                )
+            setattr(self, f"{name[:-1]}_faiss", built)
         self.sentence_tokens = [
             tokenize(record.sentence_text(i))
             for record in self.records
@@ -267,10 +328,18 @@ def save(index_dir: Path, index: Index) -> Path:
     _write(tmp / "documents.json", json.dumps(documents, ensure_ascii=False).encode("utf-8"))
     _save_npy(tmp / "sentence_vectors.npy", index.sentence_vectors)
     _save_npy(tmp / "passage_vectors.npy", index.passage_vectors)
+    names = list(_FILES)
+    for kind_of in ("sentences", "passages"):
+        if index.manifest["index_type"][kind_of] != "flat-ip":  # flat is rebuilt in a blink
+            import faiss
+
+            built = getattr(index, f"{kind_of[:-1]}_faiss")
+            _write(tmp / f"{kind_of}.faiss", faiss.serialize_index(built).tobytes())
+            names.append(f"{kind_of}.faiss")
     manifest = dict(index.manifest)
     manifest["files"] = {
         name: {"sha256": _sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
-        for name in _FILES
+        for name in names
     }
     _write(tmp / "manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
     _fsync_dir(tmp)
@@ -317,7 +386,11 @@ def load(index_dir: Path) -> Index | None:
         raise IndexCorruptError(f"index format {found!r}, this version reads {FORMAT_VERSION}")
     try:
         files = manifest["files"]
-        for file_name in _FILES:
+        kinds = manifest["index_type"]
+        wanted = list(_FILES) + [
+            f"{k}.faiss" for k in ("sentences", "passages") if kinds[k] != "flat-ip"
+        ]
+        for file_name in wanted:
             path = generation / file_name
             expected = files[file_name]
             if not path.is_file():
@@ -333,10 +406,19 @@ def load(index_dir: Path) -> Index | None:
         records = tuple(_record(d) for d in documents)
         sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
         passage_vectors = np.load(generation / "passage_vectors.npy", allow_pickle=False)
-        return Index(records, sentence_vectors, passage_vectors, manifest)
+        prebuilt = {}
+        for kind_of in ("sentences", "passages"):
+            if kinds[kind_of] != "flat-ip":
+                import faiss
+
+                data = np.frombuffer((generation / f"{kind_of}.faiss").read_bytes(), dtype=np.uint8)
+                prebuilt[kind_of] = faiss.deserialize_index(data)
+                _tune(prebuilt[kind_of], kinds[kind_of])
+        return Index(records, sentence_vectors, passage_vectors, manifest, prebuilt=prebuilt)
     except IndexCorruptError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        # RuntimeError: what FAISS raises for a file it cannot deserialise.
         raise IndexCorruptError(f"{generation.name} cannot be read: {exc}") from exc
 
 
@@ -368,7 +450,6 @@ def _manifest(embedder: Embedder, settings: IndexSettings, records: Sequence[Doc
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": embedder.identity(),
         "index_settings": settings.as_dict(),
-        "index_type": "flat-ip",
         "splitter": SPLITTER,
         "documents": {
             r.document.source: {

@@ -133,6 +133,8 @@ def test_add_article_checks_saves_indexes_and_refuses_bad_input(corpus, fresh_in
         ("bin.txt", b"\x00\x01", "binary"),
         ("oslo.txt", b"Again\n\nx", "already in the corpus"),
         (".hidden.txt", b"Hidden\n\nx", "dot"),
+        ("articles.zip", b"PK\x03\x04" + bytes(30), "only .txt and .md"),
+        ("renamed-archive.txt", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(30), "binary"),
     ]:
         with pytest.raises(CorpusError, match=why):
             a.add_article(name, data)
@@ -152,3 +154,27 @@ def test_stale_temporary_build_is_ignored_and_cleaned(corpus, fresh_index, embed
     (corpus / "x.txt").write_text("An extra article to force a write\n\nRutte spoke.\n")
     Assistant(corpus, fresh_index, embedder=embedder)
     assert not leftover.exists()
+
+
+def test_large_corpora_get_approximate_indexes_saved_and_checked(
+    corpus, tmp_path, embedder, assistant, monkeypatch
+):
+    from rag import store
+
+    # Pretend the seeds are large: 141 sentences take IVF, 67 passages take HNSW.
+    monkeypatch.setattr(store, "HNSW_FROM", 10)
+    monkeypatch.setattr(store, "IVF_FROM", 100)
+    a = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    gen = generation(tmp_path / "index")
+    manifest = json.loads((gen / "manifest.json").read_text())
+    assert manifest["index_type"] == {"sentences": "ivf-sq8", "passages": "hnsw32"}
+    assert {"sentences.faiss", "passages.faiss"} <= set(manifest["files"])
+    first = a.ask(Q).quotes[0]
+    assert "crucial lifeline" in first.text
+    again = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    assert not again.report.changed and again.ask(Q).quotes == a.ask(Q).quotes
+    data = bytearray((gen / "sentences.faiss").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (gen / "sentences.faiss").write_bytes(bytes(data))
+    rebuilt = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    assert "garbled" in rebuilt.report.rebuilt_because
