@@ -39,9 +39,15 @@ test-fast: $(STAMP)
 eval: $(STAMP)
 	$(VENV)/bin/rag eval
 
-bench: $(STAMP)
+# The peers comparison needs txtai, which nothing else does.
+$(VENV)/.bench-installed: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py
 	$(PY) bench/scale.py --append
+	$(PY) bench/peers.py --append
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
