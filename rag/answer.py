@@ -127,6 +127,14 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def short_title(title: str, max_chars: int = 80) -> str:
+    """A title for display: some articles' first line is a whole lead paragraph."""
+    if len(title) <= max_chars:
+        return title
+    cut = title[: max_chars - 1].rsplit(" ", 1)[0]
+    return f"{cut}…"
+
+
 def to_markdown(quotes: list[Quote] | tuple[Quote, ...], note: str = "") -> str:
     """The quotes as a cited answer: block quotes, each with a numbered citation."""
     if not quotes:
@@ -135,7 +143,7 @@ def to_markdown(quotes: list[Quote] | tuple[Quote, ...], note: str = "") -> str:
     for n, q in enumerate(quotes, 1):
         places = [q.citation, *q.also]
         cites = "; ".join(
-            f"*{escape_markdown(c.title)}* ({escape_markdown(c.source)}, "
+            f"*{escape_markdown(short_title(c.title))}* ({escape_markdown(c.source)}, "
             f"characters {c.start}–{c.end})"
             for c in places
         )

@@ -30,6 +30,15 @@ HOSTILE = (
 )
 
 
+IN_VIEW = """() => {
+  const box = document.querySelector('#evidence .evidence-scroll');
+  const mark = document.querySelector('#evidence mark');
+  if (!box || !mark) return false;
+  const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+  return m.top >= b.top - 1 && m.top < b.bottom;
+}"""
+
+
 def test_format_answer_is_the_cited_markdown(assistant: Assistant):
     answer = assistant.ask("What did Rutte say about China?")
     message = format_answer(answer)
@@ -126,6 +135,8 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         mark = page.locator("#evidence mark")
         mark.wait_for(timeout=10000)
         assert "crucial lifeline" in mark.inner_text()
+        # ... and scrolled into view inside the article panel.
+        page.wait_for_function(IN_VIEW, timeout=10000)
         page.screenshot(path=str(ARTIFACTS / "answer.png"))
         # Choosing another citation moves the highlight.
         radios = page.locator("#citations label")
@@ -134,6 +145,7 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         page.wait_for_function(
             "() => document.querySelector('#evidence mark')?.innerText.includes('China is a crucial')"
         )
+        page.wait_for_function(IN_VIEW, timeout=10000)
         page.screenshot(path=str(ARTIFACTS / "citation.png"))
         # Upload a hostile article; ask about it; open it in the evidence panel.
         upload = tmp_path / "greenland.txt"
@@ -155,3 +167,12 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         assert "<script>" in page.locator("#evidence").inner_text()
         browser.close()
     assert (assistant.corpus_dir / "greenland.txt").exists()
+
+
+def test_long_first_lines_are_shortened_for_display_only(assistant):
+    answer = assistant.ask("What did Rutte say about Iran?")
+    quote = next(q for q in answer.quotes if q.source.startswith("001"))
+    assert quote.title.startswith("As rumors of peace talks") and len(quote.title) > 200
+    label = next(label for label, _ in citation_choices(answer) if "001_" in label)
+    assert "…" in label and len(label) < 160
+    assert quote.title not in answer.markdown

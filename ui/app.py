@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from rag import Answer, Assistant, CorpusError, Document, RagError  # noqa: E402
+from rag.answer import short_title  # noqa: E402
 
 EXAMPLES = [
     "What did Rutte say about China?",
@@ -57,7 +58,7 @@ def format_answer(answer: Answer) -> str:
 
 
 def citation_label(n: int, title: str, source: str, start: int, end: int) -> str:
-    return f"[{n}] {title} — {source} ({start}–{end})"
+    return f"[{n}] {short_title(title)} — {source} ({start}–{end})"
 
 
 def citation_choices(answer: Answer) -> list[tuple[str, str]]:
@@ -98,7 +99,10 @@ def articles_markdown(documents: list[Document]) -> str:
     if not documents:
         return "*No articles yet.*"
     lines = [f"{len(documents)} articles:", ""]
-    lines += [f"- {escape_markdown(d.title)} ({escape_markdown(d.source)})" for d in documents]
+    lines += [
+        f"- {escape_markdown(short_title(d.title))} ({escape_markdown(d.source)})"
+        for d in documents
+    ]
     return "\n".join(lines)
 
 
