@@ -66,21 +66,29 @@ def _same(index: Index, x: tuple[int, int], y: tuple[int, int], cosine: float) -
     return bool(wx and wy) and len(wx & wy) / len(wx | wy) >= 0.8
 
 
+def _citation(index: Index, span: tuple[int, int]) -> Citation:
+    """Where the sentences [a, b) stand: their article and character span."""
+    a, b = span
+    record = index.records[index.sentence_doc[a]]
+    start = record.sentences[int(index.sentence_local[a])].start
+    end = record.sentences[int(index.sentence_local[b - 1])].end
+    return Citation(record.document.source, record.document.title, start, end)
+
+
 def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citation, ...]) -> Quote:
     a, b = span
     record = index.records[index.sentence_doc[a]]
     first_local, last_local = int(index.sentence_local[a]), int(index.sentence_local[b - 1])
-    s0, s1 = record.sentences[first_local], record.sentences[last_local]
-    text = record.document.text
+    where = _citation(index, span)
     spoken = [s for s in record.sentences[first_local : last_local + 1] if s.speaker]
     before = record.sentence_text(first_local - 1) if first_local > 0 else ""
     after = record.sentence_text(last_local + 1) if last_local + 1 < len(record.sentences) else ""
     return Quote(
-        text=text[s0.start : s1.end],
-        source=record.document.source,
-        title=record.document.title,
-        start=s0.start,
-        end=s1.end,
+        text=record.document.text[where.start : where.end],
+        source=where.source,
+        title=where.title,
+        start=where.start,
+        end=where.end,
         score=round(float(score), 4),
         also=also,
         context_before=before,
@@ -112,7 +120,7 @@ def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[
             (c for c in chosen if _same(index, c[0], span, settings.duplicate_cosine)), None
         )
         if twin is not None:
-            twin[2].append(_quote(index, span, score, ()).citation)
+            twin[2].append(_citation(index, span))
             continue
         chosen.append((span, float(score), []))
     return [_quote(index, span, score, tuple(also)) for span, score, also in chosen]

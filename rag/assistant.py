@@ -24,6 +24,7 @@ from rag.query import PEOPLE, aliases, mentioned_person, resolve, split_frame
 from rag.search import (
     boost,
     confidence,
+    evidence,
     search,
     speaker_present,
     spoken_by,
@@ -164,10 +165,8 @@ class Assistant:
         # person's sentences only ("What did Merz say about China?" has none).
         topic_terms = set(terms) - _PERSON_TERMS or set(terms)
         topic_dense = topic_cosines(index, hits, topic_vector)
-        # Rounded as reported in Answer.confidence, so that the report and the decision agree.
-        score = round(
-            confidence(index, hits, topic_terms, self.settings.confidence, None, topic_dense), 4
-        )
+        values = evidence(index, hits, topic_terms, self.settings.confidence, topic_dense)
+        score = confidence(values)
         if score < self.settings.abstain_below:
             return make_answer(question, resolved, [], score)
         note, found = "", None
@@ -179,10 +178,7 @@ class Assistant:
                 if name is not None
                 else speaker_present(index, hits.ids, aliases(who))
             )
-            score = round(
-                confidence(index, hits, topic_terms, self.settings.confidence, mask, topic_dense),
-                4,
-            )
+            score = confidence(values, mask)
             found = score >= self.settings.abstain_below
             if found and self.settings.weights.speaker:
                 hits = boost(hits, mask, self.settings.weights.speaker)

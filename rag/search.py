@@ -45,6 +45,11 @@ def _top(values: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-values[part], kind="stable")]
 
 
+def _members(index: Index, p: int) -> range:
+    """Global ids of the sentences in passage p."""
+    return range(int(index.passage_first[p]), int(index.passage_last[p]))
+
+
 def search(
     index: Index, query_vector: np.ndarray, query_tokens: list[str], settings: Settings
 ) -> Hits:
@@ -64,15 +69,10 @@ def search(
         _, s_ids = index.sentence_faiss.search(q, k)
         _, p_ids = index.passage_faiss.search(q, min(k, index.passage_vectors.shape[0]))
         candidates.update(int(i) for i in s_ids.ravel() if i >= 0)
-        candidates.update(
-            g
-            for p in p_ids.ravel()
-            if p >= 0
-            for g in range(int(index.passage_first[p]), int(index.passage_last[p]))
-        )
+        for p in p_ids.ravel():
+            if p >= 0:
+                candidates.update(_members(index, p))
         s_ids, p_ids = s_ids[0][s_ids[0] >= 0], p_ids[0][p_ids[0] >= 0]
-        for p in p_ids:
-            candidates.update(range(int(index.passage_first[p]), int(index.passage_last[p])))
         lists += [s_ids, p_ids]
     sat = settings.weights.lexical_saturation
     lex_s = bm25_scores(index.bm25_sentences, query_tokens, n)
@@ -84,7 +84,7 @@ def search(
         top_p = top_p[lex_p[top_p] > 0]
         candidates.update(int(i) for i in top_s)
         for p in top_p:
-            candidates.update(range(int(index.passage_first[p]), int(index.passage_last[p])))
+            candidates.update(_members(index, p))
         lists += [top_s, top_p]
     if not candidates:
         return EMPTY
@@ -125,11 +125,7 @@ def search(
         for which, ranked in enumerate(lists):
             for rank, item in enumerate(ranked):
                 passage_list = which % 2 == 1
-                members = (
-                    range(int(index.passage_first[item]), int(index.passage_last[item]))
-                    if passage_list
-                    else (int(item),)
-                )
+                members = _members(index, item) if passage_list else (int(item),)
                 for g in members:
                     scores[position[g]] += 1.0 / (RRF_K + rank + 1)
         scores = scores * (RRF_K + 1) / 4  # 1.0 for a sentence first in all four lists
@@ -218,28 +214,30 @@ def topic_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndar
     return index.sentence_vectors[head] @ topic_vector.astype(np.float32)
 
 
-def confidence(
-    index: Index,
-    hits: Hits,
-    terms: set[str],
-    weights: Confidence,
-    allowed: np.ndarray | None = None,
-    dense: np.ndarray | None = None,
-) -> float:
-    """How well the corpus supports an answer, from the best of the first hits.
+def evidence(
+    index: Index, hits: Hits, terms: set[str], weights: Confidence, dense: np.ndarray | None = None
+) -> np.ndarray:
+    """How well each of the first hits supports an answer on the topic.
 
-    A weighted sum of the hit's cosine to the topic and the topic's coverage by its
-    passage; `allowed` masks the hits that may count (the named person's sentences).
+    A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
+    and the topic's coverage by its passage.
     """
-    best = 0.0
-    for row in range(min(CONFIDENCE_DEPTH, len(hits))):
-        if allowed is not None and not allowed[row]:
-            continue
+    rows = min(CONFIDENCE_DEPTH, len(hits))
+    values = np.zeros(rows, dtype=np.float64)
+    for row in range(rows):
         weighted, plain = coverage(index, int(hits.ids[row]), terms)
-        value = (
-            weights.dense * float(hits.dense[row] if dense is None else dense[row])
-            + weights.coverage * weighted
-            + weights.fraction * plain
+        cosine = float(hits.dense[row] if dense is None else dense[row])
+        values[row] = (
+            weights.dense * cosine + weights.coverage * weighted + weights.fraction * plain
         )
-        best = max(best, value)
-    return best
+    return values
+
+
+def confidence(values: np.ndarray, allowed: np.ndarray | None = None) -> float:
+    """The best evidence, among the hits `allowed` (the named person's sentences) if given.
+
+    Rounded as `Answer.confidence` reports it, so that the report and the decision agree.
+    """
+    if allowed is not None:
+        values = values[allowed[: len(values)]]
+    return round(float(values.max(initial=0.0)), 4)
