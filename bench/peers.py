@@ -17,7 +17,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.timing import cold_runs, interleaved  # noqa: E402
 from rag import Assistant  # noqa: E402
 from rag.evaluate import load_rows  # noqa: E402
 from rag.text import normalize  # noqa: E402
@@ -57,15 +57,7 @@ def paragraphs(corpus: Path) -> list[tuple[str, str, int, int]]:
 
 
 def cold(code: str, *args: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", code, *args], env=env, check=True, capture_output=True
-        )
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return statistics.median(seconds for seconds, _ in cold_runs(code, args, 3))
 
 
 def main() -> None:
@@ -98,15 +90,9 @@ def main() -> None:
         emb.save(str(tmp / "txtai-index"))
 
         # Warm latency.
-        rag_times, txtai_times = [], []
-        for _ in range(REPEATS):
-            for q in questions:
-                t = time.perf_counter()
-                assistant.ask(q)
-                rag_times.append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                emb.search(q, 3)
-                txtai_times.append((time.perf_counter() - t) * 1000)
+        rag_times, txtai_times = interleaved(
+            questions, REPEATS, assistant.ask, lambda q: emb.search(q, 3)
+        )
 
         # Eval: answer hit@3 and source recall@3 on the answerable test rows.
         def score(texts_sources: list[tuple[str, str]], row) -> tuple[bool, bool]:  # noqa: ANN001

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.timing import cold_runs, interleaved  # noqa: E402
 from rag import Assistant  # noqa: E402
 from rag.evaluate import load_rows  # noqa: E402
 from rag.text import fold  # noqa: E402
@@ -46,15 +47,9 @@ def pct(values: list[float], q: float) -> float:
 def warm(assistant: Assistant, questions: list[str]) -> dict[str, float]:
     for q in questions:  # warm caches and BLAS threads
         assistant.ask(q)
-    ask, embed = [], []
-    for _ in range(REPEATS):
-        for q in questions:
-            t = time.perf_counter()
-            assistant.ask(q)
-            ask.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            assistant.embedder.encode_queries([fold(q)])
-            embed.append((time.perf_counter() - t) * 1000)
+    ask, embed = interleaved(
+        questions, REPEATS, assistant.ask, lambda q: assistant.embedder.encode_queries([fold(q)])
+    )
     return {
         "ask_p50": statistics.median(ask),
         "ask_p95": pct(ask, 0.95),
@@ -65,16 +60,9 @@ def warm(assistant: Assistant, questions: list[str]) -> dict[str, float]:
 
 
 def cold(corpus: Path, index: Path) -> dict[str, float]:
-    inner, outer = [], []
-    code = COLD.format(corpus=str(corpus), index=str(index))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for _ in range(COLD_RUNS):
-        t = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-        )
-        outer.append(time.perf_counter() - t)
-        inner.append(float(out.stdout.strip().splitlines()[-1]))
+    runs = cold_runs(COLD.format(corpus=str(corpus), index=str(index)), (), COLD_RUNS)
+    outer = [seconds for seconds, _ in runs]
+    inner = [float(stdout.strip().splitlines()[-1]) for _, stdout in runs]
     return {
         "cold_p50_s": statistics.median(outer),
         "cold_max_s": max(outer),
