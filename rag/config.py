@@ -8,7 +8,7 @@ calibrated on the eval set's dev split (`python -m eval.tune`), never per questi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 RETRIEVAL_MODES = ("hybrid", "dense", "lexical", "hybrid-rrf")
 
@@ -90,6 +90,3 @@ class Settings:
             raise ValueError(f"candidates must be at least 1, got {self.candidates}")
         if self.max_question_chars < 1:
             raise ValueError(f"max_question_chars must be positive, got {self.max_question_chars}")
-
-    def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)

@@ -5,7 +5,7 @@ Stdlib only, so that every layer (UI, eval, tests) can import them cheaply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,6 @@ class SyncReport:
     embedded_sentences: int = 0
     embedded_passages: int = 0
     documents: int = 0
-    warnings: tuple[str, ...] = field(default=())
 
     @property
     def changed(self) -> bool:
