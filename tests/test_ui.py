@@ -176,3 +176,5 @@ def test_long_first_lines_are_shortened_for_display_only(assistant):
     label = next(label for label, _ in citation_choices(answer) if "001_" in label)
     assert "…" in label and len(label) < 160
     assert quote.title not in answer.markdown
+    page = evidence_html(assistant.document(quote.source), quote.start, quote.end)
+    assert quote.title not in page.split("</h3>")[0] and "…</h3>" in page

@@ -83,7 +83,7 @@ def evidence_html(document: Document, start: int, end: int) -> str:
     text = document.text
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     return (
-        f"<h3>{html.escape(document.title)}</h3>"
+        f"<h3>{html.escape(short_title(document.title))}</h3>"
         f"<p><code>{html.escape(document.source)}</code>, characters {start}–{end}</p>"
         '<div class="evidence-scroll" style="max-height: 520px; overflow-y: auto; '
         'position: relative">'
