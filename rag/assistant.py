@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rag import store
 from rag.answer import make_answer, select_quotes
 from rag.config import Settings
-from rag.corpus import check_article, safe_name, scan
+from rag.corpus import check_article, safe_name, scan, sha256_text
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import PEOPLE, aliases, mentioned_person, resolve, split_frame
@@ -31,7 +31,7 @@ from rag.search import (
     topic_cosines,
 )
 from rag.speakers import canonical
-from rag.text import fold, tokenize
+from rag.text import fold, title_of, tokenize
 from rag.types import Answer, Document, SyncReport
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class Assistant:
                 self.settings.index,
                 skipped=found.skipped,
                 progress=self._progress,
+                current=getattr(self, "_index", None),
             )
             self._index = index
             self.report = report
@@ -92,7 +93,7 @@ class Assistant:
         An existing article of the same name is refused rather than overwritten.
         """
         file_name = safe_name(name)
-        check_article(data, file_name, self.settings.max_file_bytes)
+        text = check_article(data, file_name, self.settings.max_file_bytes)
         target = self.corpus_dir / file_name
         root = self.corpus_dir.resolve()
         if target.resolve().parent != root:
@@ -104,14 +105,23 @@ class Assistant:
             raise CorpusError(
                 f"{file_name}: an article of that name is already in the corpus"
             ) from exc
+        document = Document(file_name, title_of(text), text, sha256_text(text))
+        with self._write_lock:  # index this article alone when the live index allows
+            done = store.add(
+                self.index_dir, [document], self.embedder, self.settings.index, current=self._index
+            )
+            if done is not None:
+                self._index, self.report = done
+                return self.report
         report = self.sync()
         if any(source == file_name for source, _ in report.skipped):
             raise CorpusError(f"{file_name}: saved but not indexed; see the log")
         return report
 
     def documents(self) -> list[Document]:
-        """The articles in the index, in corpus order."""
-        return [r.document for r in self._index.records]
+        """The articles in the index, in corpus order (sorted by path)."""
+        records = sorted(self._index.records, key=lambda r: PurePosixPath(r.document.source).parts)
+        return [r.document for r in records]
 
     def document(self, source: str) -> Document:
         """One article by its path relative to the corpus folder; KeyError if unknown."""

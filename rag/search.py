@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import Confidence, Settings
-from rag.store import Index, bm25_scores
+from rag.store import Index
 from rag.text import normalize
 
 RRF_K = 60
@@ -66,8 +66,8 @@ def search(
     candidates: set[int] = set()
     lists: list[np.ndarray] = []
     if use_dense:
-        _, s_ids = index.sentence_faiss.search(q, k)
-        _, p_ids = index.passage_faiss.search(q, min(k, index.passage_vectors.shape[0]))
+        s_ids = index.nearest("sentences", q, k)
+        p_ids = index.nearest("passages", q, min(k, index.passages))
         candidates.update(int(i) for i in s_ids.ravel() if i >= 0)
         for p in p_ids.ravel():
             if p >= 0:
@@ -75,8 +75,8 @@ def search(
         s_ids, p_ids = s_ids[0][s_ids[0] >= 0], p_ids[0][p_ids[0] >= 0]
         lists += [s_ids, p_ids]
     sat = settings.weights.lexical_saturation
-    lex_s = bm25_scores(index.bm25_sentences, query_tokens, n)
-    lex_p = bm25_scores(index.bm25_passages, query_tokens, index.passage_vectors.shape[0])
+    lex_s = index.bm25_sentences.scores(query_tokens)
+    lex_p = index.bm25_passages.scores(query_tokens)
     if use_lexical:
         top_s = _top(lex_s, k)
         top_s = top_s[lex_s[top_s] > 0]
@@ -91,15 +91,19 @@ def search(
 
     ids = np.fromiter(sorted(candidates), dtype=np.int64)
     dense_s = (index.sentence_vectors[ids] @ q.T).mean(axis=1)
-    passage_cos = (index.passage_vectors @ q.T).mean(axis=1) if use_dense else None
+    holders = [index.holders(int(g)) for g in ids]
+    passage_cos: dict[int, float] = {}
+    if use_dense:  # the cosine of just the passages that hold a candidate
+        wanted = np.unique(np.concatenate(holders)) if holders else np.zeros(0, np.int64)
+        cos = (index.passage_vectors[wanted] @ q.T).mean(axis=1)
+        passage_cos = dict(zip(wanted.tolist(), cos.tolist(), strict=True))
     dense_p = np.zeros(len(ids), dtype=np.float32)
     lexical_p = np.zeros(len(ids), dtype=np.float32)
-    for row, g in enumerate(ids):
-        holders = index.sentence_passages[g]
-        if holders:
-            if passage_cos is not None:
-                dense_p[row] = passage_cos[holders].max()
-            lexical_p[row] = lex_p[holders].max()
+    for row, held in enumerate(holders):
+        if len(held):
+            if passage_cos:
+                dense_p[row] = max(passage_cos[int(p)] for p in held)
+            lexical_p[row] = lex_p[held].max()
     lexical_s = lex_s[ids] / (lex_s[ids] + sat)
     lexical_p = lexical_p / (lexical_p + sat)
 
@@ -198,12 +202,13 @@ def coverage(index: Index, g: int, terms: set[str]) -> tuple[float, float]:
     """Topic terms found in a passage holding sentence g: (IDF-weighted share, plain share)."""
     if not terms:
         return 0.0, 0.0
-    total = sum(index.idf.get(t, 1.0) for t in terms)
+    idf = {t: index.idf(t) for t in terms}
+    total = sum(idf.values())
     best = (0.0, 0.0)
-    for p in index.sentence_passages[g] or []:
-        tokens = set(index.passage_tokens[p])
+    for p in index.holders(g):
+        tokens = index.passage_terms(int(p))
         present = [t for t in terms if _present(t, tokens)]
-        share = (sum(index.idf.get(t, 1.0) for t in present) / total, len(present) / len(terms))
+        share = (sum(idf[t] for t in present) / total, len(present) / len(terms))
         best = max(best, share)
     return best
 

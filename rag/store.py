@@ -1,21 +1,27 @@
-"""The saved index: sentences and passages, their vectors in FAISS, BM25 beside them.
+"""The saved index: articles in segments, each with its vectors in FAISS and its term counts.
 
 Layout of the index folder:
 
-    CURRENT          the name of the live generation, replaced atomically
-    gen-<id>/        one complete build: manifest.json, documents.json, *.npy
-    .lock            held while a process opens, builds or updates the index
+    CURRENT              the name of the live generation, replaced atomically
+    gen-<id>.json        a generation: format, model, settings, and its segments in order
+    seg-<id>/            a segment, never changed once written: segment.json (checksums),
+                         documents.json, sentence and passage vectors (.npy), term counts
+                         (.npz) and, when approximate, the FAISS indexes (.faiss)
+    .lock                held while a process opens, builds or updates the index
 
-A build writes a new generation into a temporary folder, fsyncs it, renames it and
-then swaps CURRENT, so a crash at any moment leaves the previous generation live.
-The manifest records the format version, the model (name and weights hash), the
-index settings and a SHA-256 per file and per article: a garbled, truncated or
-mismatched index is reported and rebuilt, and an unchanged article is never
-re-embedded. The FAISS index type follows the size: exact inner product below 50k
-vectors (rebuilt from the saved vectors on load), HNSW up to 500k, IVF with 8-bit
-codes above (both saved); the manifest records which. But: BM25 is rebuilt on every
-load and a change rewrites the whole generation, which suits corpora up to some
-hundred thousand passages, not a million.
+A change writes one new segment (the new and changed articles, plus the unchanged
+articles of any segment that lost one, whose vectors are reused) and a new generation
+that lists it after the segments left as they were; the previous generation's files
+stay until CURRENT names the new one, so a crash at any moment leaves a sound index
+live. Adding an article to a large index therefore embeds and writes that article
+alone. Small segments are merged once there are more than MAX_SEGMENTS.
+
+Every file is checked against its SHA-256 on load: a garbled, truncated or mismatched
+index is reported and rebuilt, and an unchanged article is never re-embedded. The
+FAISS type follows each segment's size: exact inner product below 50k vectors
+(rebuilt from the vectors on load), HNSW up to 500k, IVF with 8-bit codes above (both
+saved). Vectors are memory-mapped, not read into memory: an approximate segment
+touches only the rows of the candidates it returns.
 """
 
 from __future__ import annotations
@@ -24,30 +30,36 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 
 import numpy as np
+from scipy import sparse
 
 from rag.config import IndexSettings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, RagError
+from rag.lexical import BM25, TermCounts
 from rag.speakers import attribute
 from rag.text import fold, split_sentences, tokenize
 from rag.types import Document, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK = ".lock"
 LOCK_TIMEOUT_S = 900
 SPLITTER = "syntok+rules-1, speakers-1"  # change it when splitting or attribution changes
-_FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy")
+MAX_SEGMENTS = 8
+_FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy", "sentence_terms.npz")
+_GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}\.json")
+_SEGMENT = re.compile(r"seg-[0-9a-f]{16}")
 # Exact search while it is fast enough, approximate after; bench/scale.py measured the
 # figures behind these bounds (exact p50 15 ms at 100k vectors, 150 ms at 1M).
 HNSW_FROM = 50_000
@@ -148,132 +160,227 @@ def analyse(document: Document, settings: IndexSettings, embedder: Embedder) -> 
     return DocRecord(document, sentences, passages)
 
 
-@dataclass
-class Index:
-    """An opened index: immutable once built; searches read it from many threads."""
+class Segment:
+    """Articles indexed and saved together: records, vectors, FAISS, term counts. Immutable."""
 
-    records: tuple[DocRecord, ...]
-    sentence_vectors: np.ndarray
-    passage_vectors: np.ndarray
-    manifest: dict
-    sentence_doc: np.ndarray = field(init=False)  # record index per global sentence
-    sentence_local: np.ndarray = field(init=False)  # sentence index within its record
-    passage_doc: np.ndarray = field(init=False)
-    passage_first: np.ndarray = field(init=False)  # global index of first sentence
-    passage_last: np.ndarray = field(init=False)  # global index one past the last
-    sentence_passages: list[list[int]] = field(init=False)  # passages holding each sentence
-    prebuilt: dict = field(default_factory=dict, repr=False)  # FAISS indexes read from disk
-
-    def __post_init__(self) -> None:
-        s_doc, s_local, p_doc, p_first, p_last = [], [], [], [], []
+    def __init__(
+        self,
+        name: str,
+        records: Sequence[DocRecord],
+        sentence_vectors: np.ndarray,
+        passage_vectors: np.ndarray,
+        sentence_terms: TermCounts,
+        *,
+        dim: int,
+        kinds: dict[str, str] | None = None,
+        prebuilt: dict | None = None,
+    ) -> None:
+        self.name = name
+        self.records = tuple(records)
+        self.sentence_vectors = sentence_vectors
+        self.passage_vectors = passage_vectors
+        self.sentence_terms = sentence_terms
+        self.entry: dict = {}  # its line in the generation manifest, set once saved
+        s_doc, s_local, p_doc, p_first, p_last, heading = [], [], [], [], [], []
         offset = 0
         for r, record in enumerate(self.records):
             n = len(record.sentences)
             s_doc += [r] * n
-            s_local += list(range(n))
+            s_local += range(n)
+            heading += (s.kind != "body" for s in record.sentences)
             for a, b in record.passages:
                 p_doc.append(r)
                 p_first.append(offset + a)
                 p_last.append(offset + b)
             offset += n
-        self.sentence_is_heading = np.asarray(
-            [s.kind != "body" for r in self.records for s in r.sentences], dtype=bool
-        )
         self.sentence_doc = np.asarray(s_doc, dtype=np.int32)
         self.sentence_local = np.asarray(s_local, dtype=np.int32)
+        self.sentence_is_heading = np.asarray(heading, dtype=bool)
         self.passage_doc = np.asarray(p_doc, dtype=np.int32)
         self.passage_first = np.asarray(p_first, dtype=np.int32)
         self.passage_last = np.asarray(p_last, dtype=np.int32)
-        self.sentence_passages = [[] for _ in range(offset)]
-        for p, (a, b) in enumerate(zip(p_first, p_last, strict=True)):
-            for g in range(a, b):
-                self.sentence_passages[g].append(p)
-        if self.sentence_vectors.shape[0] != offset:
-            raise IndexCorruptError(
-                f"{self.sentence_vectors.shape[0]} sentence vectors for {offset} sentences"
-            )
-        if self.passage_vectors.shape[0] != len(p_doc):
-            raise IndexCorruptError(
-                f"{self.passage_vectors.shape[0]} passage vectors for {len(p_doc)} passages"
-            )
-        dim = int(self.manifest["model"]["dim"])
-        for name, vectors in (
-            ("sentence", self.sentence_vectors),
-            ("passage", self.passage_vectors),
+        for what, vectors, n in (
+            ("sentence", sentence_vectors, offset),
+            ("passage", passage_vectors, len(p_doc)),
         ):
-            if vectors.ndim != 2 or vectors.shape[1] != dim or vectors.dtype != np.float32:
+            if vectors.ndim != 2 or vectors.shape != (n, dim) or vectors.dtype != np.float32:
                 raise IndexCorruptError(
-                    f"{name} vectors have shape {vectors.shape}, not (*, {dim})"
+                    f"segment {name}: {what} vectors have shape {vectors.shape}, not ({n}, {dim})"
                 )
-            if not np.isfinite(vectors).all():
-                raise IndexCorruptError(f"{name} vectors hold NaN or infinity")
-        kinds = self.manifest.setdefault("index_type", {})
-        for name, vectors in (
-            ("sentences", self.sentence_vectors),
-            ("passages", self.passage_vectors),
-        ):
-            kind = kinds.setdefault(name, index_type(len(vectors)))
-            built = self.prebuilt.get(name)
+        if sentence_terms.rows.shape[0] != offset:
+            raise IndexCorruptError(
+                f"segment {name}: term counts for {sentence_terms.rows.shape[0]} sentences, "
+                f"not {offset}"
+            )
+        # Passage × sentence membership: passage term counts, and the passages of a sentence.
+        lengths = self.passage_last - self.passage_first
+        members = sparse.csr_matrix(
+            (
+                np.ones(int(lengths.sum()), dtype=np.int32),
+                np.concatenate([np.arange(a, b) for a, b in zip(p_first, p_last, strict=True)])
+                if p_first
+                else np.zeros(0, dtype=np.int32),
+                np.concatenate([[0], np.cumsum(lengths)]),
+            ),
+            shape=(len(p_doc), offset),
+        )
+        self.passage_terms = sentence_terms.combine(members)
+        holders = members.tocsc()
+        self.holder_ptr = holders.indptr.astype(np.int64)
+        self.holder_ids = holders.indices.astype(np.int32)
+        self.kinds = dict(kinds or {})
+        prebuilt = prebuilt or {}
+        for which, vectors in (("sentences", sentence_vectors), ("passages", passage_vectors)):
+            kind = self.kinds.setdefault(which, index_type(len(vectors)))
+            built = prebuilt.get(which)
             if built is None:
-                built = build_faiss(vectors, kind)
+                built = build_faiss(np.ascontiguousarray(vectors), kind)
             elif built.ntotal != len(vectors) or built.d != dim:
                 raise IndexCorruptError(
-                    f"{name}.faiss holds {built.ntotal} vectors, not {len(vectors)}"
+                    f"segment {name}: {which}.faiss holds {built.ntotal} vectors, "
+                    f"not {len(vectors)}"
                 )
-            setattr(self, f"{name[:-1]}_faiss", built)
-        self.sentence_tokens = [
-            tokenize(record.sentence_text(i))
-            for record in self.records
-            for i in range(len(record.sentences))
-        ]
-        self.passage_tokens = [
-            [t for g in range(a, b) for t in self.sentence_tokens[g]]
-            for a, b in zip(p_first, p_last, strict=True)
-        ]
-        df: dict[str, int] = {}
-        for tokens in self.sentence_tokens:
-            for t in set(tokens):
-                df[t] = df.get(t, 0) + 1
-        n_sentences = max(len(self.sentence_tokens), 1)
-        self.idf = {t: float(np.log(1 + n_sentences / (c + 0.5))) for t, c in df.items()}
-        self.bm25_sentences = _bm25(self.sentence_tokens)
-        self.bm25_passages = _bm25(self.passage_tokens)
+            setattr(self, f"{which[:-1]}_faiss", built)
+
+    @property
+    def sentences(self) -> int:
+        return len(self.sentence_doc)
+
+    @property
+    def passages(self) -> int:
+        return len(self.passage_doc)
+
+    def rows_of(self, r: int) -> tuple[slice, slice]:
+        """The sentence and passage rows of record r."""
+        s = slice(*np.searchsorted(self.sentence_doc, [r, r + 1]))
+        p = slice(*np.searchsorted(self.passage_doc, [r, r + 1]))
+        return s, p
+
+
+class Rows:
+    """Vectors of several segments, read as one array of rows (without copying them)."""
+
+    def __init__(self, parts: Sequence[np.ndarray], dim: int) -> None:
+        self.parts = tuple(parts)
+        self.offsets = np.cumsum([0] + [len(p) for p in self.parts])
+        self.shape = (int(self.offsets[-1]), dim)
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:  # noqa: ANN001
+        if not self.parts:
+            return np.zeros(self.shape, dtype=dtype or self.dtype)
+        return np.concatenate([np.asarray(p) for p in self.parts]).astype(dtype or self.dtype)
+
+    def __getitem__(self, key: int | slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            key = np.arange(*key.indices(self.shape[0]))
+        ids = np.asarray(key, dtype=np.int64)
+        if len(self.parts) == 1:
+            return np.asarray(self.parts[0][ids])
+        which = np.searchsorted(self.offsets, ids, side="right") - 1
+        if ids.ndim == 0:
+            return np.asarray(self.parts[int(which)][int(ids - self.offsets[which])])
+        out = np.empty((len(ids), self.shape[1]), dtype=self.dtype)
+        for part in np.unique(which):
+            mask = which == part
+            out[mask] = self.parts[part][ids[mask] - self.offsets[part]]
+        return out
+
+
+class Index:
+    """An opened index: its segments laid end to end under global sentence and passage ids.
+
+    Immutable once built; searches read it from many threads. Adding articles makes a
+    new Index over the same segments plus a new one, which costs arrays of ids, not
+    vectors.
+    """
+
+    def __init__(self, segments: Sequence[Segment], manifest: dict, dim: int) -> None:
+        self.segments = tuple(segments)
+        self.manifest = manifest
+        self.generation: str | None = manifest.get("generation")
+        s_off = np.cumsum([0] + [s.sentences for s in self.segments])
+        p_off = np.cumsum([0] + [s.passages for s in self.segments])
+        r_off = np.cumsum([0] + [len(s.records) for s in self.segments])
+        self.passage_offsets = p_off
+        self.records = tuple(r for s in self.segments for r in s.records)
+
+        def joined(name: str, add: np.ndarray | None = None, dtype: type = np.int32) -> np.ndarray:
+            parts = [
+                getattr(s, name) + (0 if add is None else add[i])
+                for i, s in enumerate(self.segments)
+            ]
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+        self.sentence_doc = joined("sentence_doc", r_off)
+        self.sentence_local = joined("sentence_local")
+        self.sentence_is_heading = joined("sentence_is_heading", dtype=bool)
+        self.passage_doc = joined("passage_doc", r_off)
+        self.passage_first = joined("passage_first", s_off)
+        self.passage_last = joined("passage_last", s_off)
+        self.holder_ids = joined("holder_ids", p_off)
+        counts = [np.diff(s.holder_ptr) for s in self.segments]
+        self.holder_ptr = (
+            np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
+            if counts
+            else np.zeros(1, np.int64)
+        )
+        self.sentence_vectors = Rows([s.sentence_vectors for s in self.segments], dim)
+        self.passage_vectors = Rows([s.passage_vectors for s in self.segments], dim)
+        self.bm25_sentences = BM25([s.sentence_terms for s in self.segments])
+        self.bm25_passages = BM25([s.passage_terms for s in self.segments])
+        self._by_source = {r.document.source: i for i, r in enumerate(self.records)}
 
     @property
     def size(self) -> int:
         return len(self.sentence_doc)
 
+    @property
+    def passages(self) -> int:
+        return len(self.passage_doc)
+
     def sentence_text(self, g: int) -> str:
         return self.records[self.sentence_doc[g]].sentence_text(int(self.sentence_local[g]))
 
     def record(self, source: str) -> DocRecord | None:
-        return next((r for r in self.records if r.document.source == source), None)
+        i = self._by_source.get(source)
+        return None if i is None else self.records[i]
 
+    def holders(self, g: int) -> np.ndarray:
+        """Global ids of the passages holding sentence g."""
+        return self.holder_ids[self.holder_ptr[g] : self.holder_ptr[g + 1]]
 
-def _bm25(corpus_tokens: list[list[str]]):  # noqa: ANN202 - bm25s has loose types
-    """A BM25 index over pre-tokenised texts (bm25s, Lucene scoring), None when empty."""
-    import bm25s
+    def passage_terms(self, p: int) -> set[str]:
+        """The distinct terms of passage p."""
+        s = int(np.searchsorted(self.passage_offsets, p, side="right")) - 1
+        return self.segments[s].passage_terms.terms(p - int(self.passage_offsets[s]))
 
-    # bm25s sets its own logger to DEBUG on import; its per-build messages are noise here.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    if not any(corpus_tokens):
-        return None
-    retriever = bm25s.BM25()
-    retriever.index(corpus_tokens, show_progress=False)
-    return retriever
+    def idf(self, term: str) -> float:
+        """Rarity of a term over the sentences (1.0 for a term no sentence holds)."""
+        df = self.bm25_sentences.df(term)
+        return float(np.log(1 + self.size / (df + 0.5))) if df else 1.0
 
-
-def bm25_scores(retriever, tokens: list[str], size: int) -> np.ndarray:  # noqa: ANN001
-    """BM25 score of every indexed text for the query terms (zeros when nothing matches)."""
-    if retriever is None or size == 0:
-        return np.zeros(size, dtype=np.float32)
-    known = [t for t in tokens if t in retriever.vocab_dict]
-    if not known:
-        return np.zeros(size, dtype=np.float32)
-    return np.asarray(retriever.get_scores(known), dtype=np.float32)
-
-
-# --- Saving and loading --------------------------------------------------------------------
+    def nearest(self, which: str, queries: np.ndarray, k: int) -> np.ndarray:
+        """Global ids of the k nearest "sentences" or "passages" per query row (-1: none)."""
+        offsets = np.cumsum([0] + [getattr(s, which) for s in self.segments])
+        scores, ids = [], []
+        for s, offset in zip(self.segments, offsets, strict=False):
+            built = getattr(s, f"{which[:-1]}_faiss")
+            if built.ntotal == 0:
+                continue
+            d, i = built.search(queries, min(k, built.ntotal))
+            scores.append(np.where(i >= 0, d, -np.inf))
+            ids.append(np.where(i >= 0, i + offset, -1))
+        if not ids:
+            return np.full((len(queries), 0), -1, dtype=np.int64)
+        d, i = np.concatenate(scores, axis=1), np.concatenate(ids, axis=1)
+        if len(ids) == 1:
+            return i
+        order = np.argsort(-d, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(i, order, axis=1)
 
 
 def _sha256_file(path: Path) -> str:
@@ -306,9 +413,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(fh.fileno())
 
 
-def save(index_dir: Path, index: Index) -> Path:
-    """Write `index` as a new generation and make it live; returns its folder."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+def _write_segment(index_dir: Path, segment: Segment) -> dict:
+    """Save a segment into its own folder (written aside, then renamed); its manifest entry."""
+    import faiss
+
     tmp = index_dir / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
     documents = [
@@ -323,50 +431,133 @@ def save(index_dir: Path, index: Index) -> Path:
             ],
             "passages": [list(p) for p in r.passages],
         }
-        for r in index.records
+        for r in segment.records
     ]
     _write(tmp / "documents.json", json.dumps(documents, ensure_ascii=False).encode("utf-8"))
-    _save_npy(tmp / "sentence_vectors.npy", index.sentence_vectors)
-    _save_npy(tmp / "passage_vectors.npy", index.passage_vectors)
+    _save_npy(tmp / "sentence_vectors.npy", np.asarray(segment.sentence_vectors))
+    _save_npy(tmp / "passage_vectors.npy", np.asarray(segment.passage_vectors))
+    with (tmp / "sentence_terms.npz").open("wb") as fh:
+        np.savez(fh, **segment.sentence_terms.to_arrays())
+        fh.flush()
+        os.fsync(fh.fileno())
     names = list(_FILES)
-    for kind_of in ("sentences", "passages"):
-        if index.manifest["index_type"][kind_of] != "flat-ip":  # flat is rebuilt in a blink
+    for which in ("sentences", "passages"):
+        if segment.kinds[which] != "flat-ip":  # flat is rebuilt from the vectors in a blink
+            built = getattr(segment, f"{which[:-1]}_faiss")
+            _write(tmp / f"{which}.faiss", faiss.serialize_index(built).tobytes())
+            names.append(f"{which}.faiss")
+    meta = {
+        "format": FORMAT_VERSION,
+        "sentences": segment.sentences,
+        "passages": segment.passages,
+        "index_type": segment.kinds,
+        "files": {
+            name: {"sha256": _sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
+            for name in names
+        },
+    }
+    data = json.dumps(meta, indent=1).encode("utf-8")
+    _write(tmp / "segment.json", data)
+    _fsync_dir(tmp)
+    os.rename(tmp, index_dir / segment.name)
+    return _entry(segment, hashlib.sha256(data).hexdigest())
+
+
+def _entry(segment: Segment, sha256: str) -> dict:
+    return {
+        "name": segment.name,
+        "sha256": sha256,
+        "sentences": segment.sentences,
+        "passages": segment.passages,
+        "index_type": segment.kinds,
+    }
+
+
+def _load_segment(index_dir: Path, entry: dict, dim: int) -> Segment:
+    name = entry["name"]
+    if not isinstance(name, str) or not _SEGMENT.fullmatch(name):
+        raise IndexCorruptError(f"the generation names {name!r}, which is not a segment")
+    folder = index_dir / name
+    try:
+        data = (folder / "segment.json").read_bytes()
+    except OSError as exc:
+        raise IndexCorruptError(f"segment {name} is missing or unreadable: {exc}") from exc
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise IndexCorruptError(f"segment.json of {name} does not match its checksum (garbled)")
+    meta = json.loads(data)
+    kinds = meta["index_type"]
+    for file_name, expected in meta["files"].items():
+        path = folder / file_name
+        if not path.is_file():
+            raise IndexCorruptError(f"{name}/{file_name} is missing")
+        if path.stat().st_size != expected["bytes"]:
+            raise IndexCorruptError(
+                f"{name}/{file_name} has {path.stat().st_size} bytes, the manifest says "
+                f"{expected['bytes']} (truncated?)"
+            )
+        if _sha256_file(path) != expected["sha256"]:
+            raise IndexCorruptError(f"{name}/{file_name} does not match its checksum (garbled)")
+    wanted = set(_FILES) | {
+        f"{w}.faiss" for w in ("sentences", "passages") if kinds[w] != "flat-ip"
+    }
+    if missing := wanted - set(meta["files"]):
+        raise IndexCorruptError(f"segment {name} lacks {', '.join(sorted(missing))}")
+    documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+    records = tuple(_record(d) for d in documents)
+    with np.load(folder / "sentence_terms.npz", allow_pickle=False) as arrays:
+        terms = TermCounts.from_arrays(dict(arrays), int(meta["sentences"]))
+    prebuilt = {}
+    for which in ("sentences", "passages"):
+        if kinds[which] != "flat-ip":
             import faiss
 
-            built = getattr(index, f"{kind_of[:-1]}_faiss")
-            _write(tmp / f"{kind_of}.faiss", faiss.serialize_index(built).tobytes())
-            names.append(f"{kind_of}.faiss")
-    manifest = dict(index.manifest)
-    manifest["files"] = {
-        name: {"sha256": _sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
-        for name in names
-    }
-    _write(tmp / "manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
-    _fsync_dir(tmp)
-    generation = index_dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    os.rename(tmp, generation)
+            raw = np.frombuffer((folder / f"{which}.faiss").read_bytes(), dtype=np.uint8)
+            prebuilt[which] = faiss.deserialize_index(raw)
+            _tune(prebuilt[which], kinds[which])
+    segment = Segment(
+        name,
+        records,
+        np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False),
+        np.load(folder / "passage_vectors.npy", mmap_mode="r", allow_pickle=False),
+        terms,
+        dim=dim,
+        kinds=kinds,
+        prebuilt=prebuilt,
+    )
+    segment.entry = dict(entry)
+    return segment
+
+
+def _publish(index_dir: Path, manifest: dict) -> dict:
+    """Write a generation file and make it live; returns the manifest with its name."""
+    name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.json"
+    manifest = {**manifest, "generation": name}
+    tmp = index_dir / f".tmp-{uuid.uuid4().hex}"
+    _write(tmp, json.dumps(manifest, indent=1).encode("utf-8"))
+    os.rename(tmp, index_dir / name)
     pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex}"
-    _write(pointer, generation.name.encode("utf-8"))
+    _write(pointer, name.encode("utf-8"))
     os.replace(pointer, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    index.manifest = manifest
-    _remove_stale(index_dir, keep=generation.name)
-    return generation
+    keep = {name} | {s["name"] for s in manifest["segments"]}
+    _remove_stale(index_dir, keep)
+    return manifest
 
 
-def _remove_stale(index_dir: Path, keep: str) -> None:
+def _remove_stale(index_dir: Path, keep: set[str]) -> None:
+    """Delete what the live generation does not use: older generations, segments, leftovers."""
     for path in index_dir.iterdir():
-        if path.name == keep or path.name in (CURRENT, LOCK):
+        if path.name in keep or path.name in (CURRENT, LOCK):
             continue
-        if path.name.startswith(("gen-", ".tmp-", f".{CURRENT}.")):
+        if path.name.startswith(("gen-", "seg-", ".tmp-", f".{CURRENT}.")):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
 
 
-def load(index_dir: Path) -> Index | None:
-    """The live generation, fully checked; None when there is none; IndexCorruptError if bad."""
+def live_generation(index_dir: Path) -> str | None:
+    """The name CURRENT holds, None without one; IndexCorruptError if it is not a generation."""
     pointer = index_dir / CURRENT
     if not pointer.exists():
         return None
@@ -374,52 +565,39 @@ def load(index_dir: Path) -> Index | None:
         name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise IndexCorruptError(f"{pointer} is unreadable: {exc}") from exc
-    generation = index_dir / name
-    if not name.startswith("gen-") or "/" in name or not generation.is_dir():
-        raise IndexCorruptError(f"{pointer} names {name!r}, which is not a generation folder")
+    if (index_dir / name).is_dir() and name.startswith("gen-") and "/" not in name:
+        raise IndexCorruptError(
+            f"{name} is an index of an older format; this version reads format {FORMAT_VERSION}"
+        )
+    if not _GENERATION.fullmatch(name) or not (index_dir / name).is_file():
+        raise IndexCorruptError(f"{pointer} names {name!r}, which is not a generation")
+    return name
+
+
+def load(index_dir: Path) -> Index | None:
+    """The live generation, fully checked; None when there is none; IndexCorruptError if bad."""
+    name = live_generation(index_dir)
+    if name is None:
+        return None
     try:
-        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((index_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"manifest of {generation.name} is unreadable: {exc}") from exc
+        raise IndexCorruptError(f"generation {name} is unreadable: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise IndexCorruptError(f"index format {found!r}, this version reads {FORMAT_VERSION}")
     try:
-        files = manifest["files"]
-        kinds = manifest["index_type"]
-        wanted = list(_FILES) + [
-            f"{k}.faiss" for k in ("sentences", "passages") if kinds[k] != "flat-ip"
-        ]
-        for file_name in wanted:
-            path = generation / file_name
-            expected = files[file_name]
-            if not path.is_file():
-                raise IndexCorruptError(f"{file_name} is missing")
-            if path.stat().st_size != expected["bytes"]:
-                raise IndexCorruptError(
-                    f"{file_name} has {path.stat().st_size} bytes, the manifest says "
-                    f"{expected['bytes']} (truncated?)"
-                )
-            if _sha256_file(path) != expected["sha256"]:
-                raise IndexCorruptError(f"{file_name} does not match its checksum (garbled)")
-        documents = json.loads((generation / "documents.json").read_text(encoding="utf-8"))
-        records = tuple(_record(d) for d in documents)
-        sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
-        passage_vectors = np.load(generation / "passage_vectors.npy", allow_pickle=False)
-        prebuilt = {}
-        for kind_of in ("sentences", "passages"):
-            if kinds[kind_of] != "flat-ip":
-                import faiss
-
-                data = np.frombuffer((generation / f"{kind_of}.faiss").read_bytes(), dtype=np.uint8)
-                prebuilt[kind_of] = faiss.deserialize_index(data)
-                _tune(prebuilt[kind_of], kinds[kind_of])
-        return Index(records, sentence_vectors, passage_vectors, manifest, prebuilt=prebuilt)
+        dim = int(manifest["model"]["dim"])
+        segments = [_load_segment(index_dir, entry, dim) for entry in manifest["segments"]]
+        index = Index(segments, manifest, dim)
+        if index.generation != name:
+            raise IndexCorruptError(f"{name} says it is generation {index.generation!r}")
+        return index
     except IndexCorruptError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
         # RuntimeError: what FAISS raises for a file it cannot deserialise.
-        raise IndexCorruptError(f"{generation.name} cannot be read: {exc}") from exc
+        raise IndexCorruptError(f"{name} cannot be read: {exc}") from exc
 
 
 def _record(d: dict) -> DocRecord:
@@ -444,21 +622,24 @@ def _record(d: dict) -> DocRecord:
 # --- Opening with an update ----------------------------------------------------------------
 
 
-def _manifest(embedder: Embedder, settings: IndexSettings, records: Sequence[DocRecord]) -> dict:
+def _manifest(embedder: Embedder, settings: IndexSettings, segments: Sequence[Segment]) -> dict:
     return {
         "format": FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": embedder.identity(),
         "index_settings": settings.as_dict(),
         "splitter": SPLITTER,
+        "segments": [s.entry for s in segments],
         "documents": {
             r.document.source: {
                 "sha256": r.document.sha256,
                 "title": r.document.title,
                 "sentences": len(r.sentences),
                 "passages": len(r.passages),
+                "segment": s.name,
             }
-            for r in records
+            for s in segments
+            for r in s.records
         },
     }
 
@@ -481,6 +662,20 @@ def _mismatch(manifest: dict, embedder: Embedder, settings: IndexSettings) -> st
     return None
 
 
+def _locked(index_dir: Path):  # noqa: ANN202 - a FileLock context
+    from filelock import FileLock
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S)
+
+
+def _timeout(index_dir: Path) -> RagError:
+    return RagError(
+        f"another process has held the index lock {index_dir / LOCK} for "
+        f"{LOCK_TIMEOUT_S} s; is a build stuck?"
+    )
+
+
 def sync(
     index_dir: Path,
     documents: Sequence[Document],
@@ -489,57 +684,97 @@ def sync(
     *,
     skipped: Sequence[tuple[str, str]] = (),
     progress: bool = False,
+    current: Index | None = None,
 ) -> tuple[Index, SyncReport]:
-    """Open the index, bringing it in line with `documents`; embed only what changed."""
-    from filelock import FileLock, Timeout
+    """Open the index, bringing it in line with `documents`; embed only what changed.
 
-    index_dir.mkdir(parents=True, exist_ok=True)
+    `current`, an index this process already holds, is used instead of reading the
+    saved one when it is still the live generation.
+    """
+    from filelock import Timeout
+
     try:
-        with FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S):
-            return _sync_locked(index_dir, documents, embedder, settings, skipped, progress)
+        with _locked(index_dir):
+            old, because = _open(index_dir, embedder, settings, current)
+            return _update(
+                index_dir, old, because, documents, embedder, settings, skipped, progress
+            )
     except Timeout as exc:
-        raise RagError(
-            f"another process has held the index lock {index_dir / LOCK} for "
-            f"{LOCK_TIMEOUT_S} s; is a build stuck?"
-        ) from exc
+        raise _timeout(index_dir) from exc
 
 
-def _sync_locked(
+def add(
     index_dir: Path,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: IndexSettings,
+    *,
+    current: Index | None = None,
+) -> tuple[Index, SyncReport] | None:
+    """Index new or changed articles into the live index without reading the corpus folder.
+
+    Embeds and writes these articles alone. None when the live index cannot take them
+    (missing, damaged, or built otherwise): then sync the whole folder.
+    """
+    from filelock import Timeout
+
+    try:
+        with _locked(index_dir):
+            old, because = _open(index_dir, embedder, settings, current)
+            if old is None or because:
+                return None
+            wanted = {r.document.source: r.document for r in old.records}
+            wanted.update((d.source, d) for d in documents)
+            ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
+            return _update(index_dir, old, None, ordered, embedder, settings, (), False)
+    except Timeout as exc:
+        raise _timeout(index_dir) from exc
+
+
+def _open(
+    index_dir: Path, embedder: Embedder, settings: IndexSettings, current: Index | None
+) -> tuple[Index | None, str | None]:
+    """The live index (`current` if still live) and, when it cannot serve, why not."""
+    try:
+        name = live_generation(index_dir)
+        if name is None:
+            return None, None
+        old = current if current is not None and current.generation == name else load(index_dir)
+    except IndexCorruptError as exc:
+        because = f"the saved index is unusable: {exc}"
+        log.warning("rebuilding the index: %s", because)
+        return None, because
+    reason = _mismatch(old.manifest, embedder, settings)
+    if reason:
+        because = f"the saved index does not fit: {reason}"
+        log.warning("rebuilding the index: %s", because)
+        return None, because
+    return old, None
+
+
+def _update(
+    index_dir: Path,
+    old: Index | None,
+    rebuilt_because: str | None,
     documents: Sequence[Document],
     embedder: Embedder,
     settings: IndexSettings,
     skipped: Sequence[tuple[str, str]],
     progress: bool,
 ) -> tuple[Index, SyncReport]:
-    rebuilt_because = None
-    old: Index | None = None
-    try:
-        old = load(index_dir)
-    except IndexCorruptError as exc:
-        rebuilt_because = f"the saved index is unusable: {exc}"
+    where: dict[str, tuple[int, int]] = {}  # source -> (segment, record within it)
     if old is not None:
-        reason = _mismatch(old.manifest, embedder, settings)
-        if reason:
-            rebuilt_because = f"the saved index does not fit: {reason}"
-            old = None
-    if rebuilt_because:
-        log.warning("rebuilding the index: %s", rebuilt_because)
+        for si, segment in enumerate(old.segments):
+            for ri, record in enumerate(segment.records):
+                where[record.document.source] = (si, ri)
 
-    previous: dict[str, tuple[int, DocRecord]] = {}
-    if old is not None:
-        previous = {r.document.source: (i, r) for i, r in enumerate(old.records)}
-    wanted = {d.source for d in documents}
-    added, updated, reused = [], [], []
-    for d in documents:
-        hit = previous.get(d.source)
-        if hit is None:
-            added.append(d.source)
-        elif hit[1].document.sha256 != d.sha256:
-            updated.append(d.source)
-        else:
-            reused.append(d.source)
-    removed = sorted(set(previous) - wanted)
+    def unchanged(d: Document) -> bool:
+        hit = where.get(d.source)
+        return hit is not None and old.segments[hit[0]].records[hit[1]].document.sha256 == d.sha256
+
+    added = [d.source for d in documents if d.source not in where]
+    updated = [d.source for d in documents if d.source in where and not unchanged(d)]
+    removed = sorted(set(where) - {d.source for d in documents})
     report_args = dict(
         added=tuple(added),
         updated=tuple(updated),
@@ -551,26 +786,32 @@ def _sync_locked(
     if old is not None and not (added or updated or removed):
         return old, SyncReport(**report_args)
 
-    # Vectors of unchanged articles are copied from the old index, in the new order.
+    # Segments that lost no article stay as they are, but for merging the smallest when
+    # there would be too many; every other article goes into one new segment.
+    keep: list[int] = []
+    if old is not None:
+        dirty = {where[s][0] for s in updated + removed}
+        keep = [i for i in range(len(old.segments)) if i not in dirty]
+        while len(keep) >= MAX_SEGMENTS:
+            keep.remove(min(keep, key=lambda i: old.segments[i].sentences))
     records: list[DocRecord] = []
-    sentence_parts: list[np.ndarray] = []
-    passage_parts: list[np.ndarray] = []
+    sentence_parts: list[np.ndarray | None] = []
+    passage_parts: list[np.ndarray | None] = []
     fresh: list[int] = []
     for d in documents:
-        hit = previous.get(d.source)
-        if hit is not None and hit[1].document.sha256 == d.sha256 and old is not None:
-            i, record = hit
-            s0 = int(np.searchsorted(old.sentence_doc, i, side="left"))
-            s1 = int(np.searchsorted(old.sentence_doc, i, side="right"))
-            p0 = int(np.searchsorted(old.passage_doc, i, side="left"))
-            p1 = int(np.searchsorted(old.passage_doc, i, side="right"))
-            records.append(record)
-            sentence_parts.append(old.sentence_vectors[s0:s1])
-            passage_parts.append(old.passage_vectors[p0:p1])
+        if unchanged(d):
+            si, ri = where[d.source]
+            if si in keep:
+                continue
+            segment = old.segments[si]
+            s, p = segment.rows_of(ri)
+            records.append(segment.records[ri])
+            sentence_parts.append(np.asarray(segment.sentence_vectors[s]))
+            passage_parts.append(np.asarray(segment.passage_vectors[p]))
         else:
             records.append(analyse(d, settings, embedder))
-            sentence_parts.append(None)  # type: ignore[arg-type]
-            passage_parts.append(None)  # type: ignore[arg-type]
+            sentence_parts.append(None)
+            passage_parts.append(None)
             fresh.append(len(records) - 1)
 
     texts: list[str] = []
@@ -579,29 +820,73 @@ def _sync_locked(
         texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
         texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
     vectors = embedder.encode(texts, progress=progress) if texts else None
-    at = 0
-    n_sent = n_pass = 0
+    at = n_sent = n_pass = 0
     for i in fresh:
-        r = records[i]
-        ns, npas = len(r.sentences), len(r.passages)
+        ns, npas = len(records[i].sentences), len(records[i].passages)
         sentence_parts[i] = vectors[at : at + ns]
         passage_parts[i] = vectors[at + ns : at + ns + npas]
         at += ns + npas
         n_sent += ns
         n_pass += npas
-    dim = embedder.dim
-    sentence_vectors = (
-        np.concatenate(sentence_parts) if sentence_parts else np.zeros((0, dim), np.float32)
-    )
-    passage_vectors = (
-        np.concatenate(passage_parts) if passage_parts else np.zeros((0, dim), np.float32)
-    )
-    index = Index(
-        tuple(records),
-        np.ascontiguousarray(sentence_vectors, dtype=np.float32),
-        np.ascontiguousarray(passage_vectors, dtype=np.float32),
-        _manifest(embedder, settings, records),
-    )
-    save(index_dir, index)
+
+    segments = [old.segments[i] for i in keep] if old is not None else []
+    if records:
+        segment = new_segment(records, sentence_parts, passage_parts, embedder.dim)
+        segment.entry = _write_segment(index_dir, segment)
+        segments.append(segment)
+    manifest = _publish(index_dir, _manifest(embedder, settings, segments))
     report_args.update(embedded_sentences=n_sent, embedded_passages=n_pass)
-    return index, SyncReport(**report_args)
+    return Index(segments, manifest, embedder.dim), SyncReport(**report_args)
+
+
+def new_segment(
+    records: Sequence[DocRecord],
+    sentence_vectors: Sequence[np.ndarray],
+    passage_vectors: Sequence[np.ndarray],
+    dim: int,
+) -> Segment:
+    """A segment of analysed articles with their vectors (one array per article)."""
+
+    def stacked(parts: Sequence[np.ndarray]) -> np.ndarray:
+        out = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
+        out = np.ascontiguousarray(out, dtype=np.float32)
+        if not np.isfinite(out).all():
+            raise RagError("the model gave vectors holding NaN or infinity")
+        return out
+
+    terms = TermCounts.count(
+        [tokenize(r.sentence_text(i)) for r in records for i in range(len(r.sentences))]
+    )
+    return Segment(
+        f"seg-{uuid.uuid4().hex[:16]}",
+        records,
+        stacked(sentence_vectors),
+        stacked(passage_vectors),
+        terms,
+        dim=dim,
+    )
+
+
+def write(
+    index_dir: Path,
+    records: Sequence[DocRecord],
+    sentence_vectors: np.ndarray,
+    passage_vectors: np.ndarray,
+    embedder: Embedder,
+    settings: IndexSettings,
+) -> Index:
+    """Save analysed articles with vectors computed elsewhere as the live index.
+
+    For importing an embedded corpus and for benchmarks (bench/grow.py); the vectors
+    must be the model's, row for row, or answers will be wrong.
+    """
+    from filelock import Timeout
+
+    try:
+        with _locked(index_dir):
+            segment = new_segment(records, [sentence_vectors], [passage_vectors], embedder.dim)
+            segment.entry = _write_segment(index_dir, segment)
+            manifest = _publish(index_dir, _manifest(embedder, settings, [segment]))
+            return Index([segment], manifest, embedder.dim)
+    except Timeout as exc:
+        raise _timeout(index_dir) from exc

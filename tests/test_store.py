@@ -12,8 +12,12 @@ from rag.text import split_sentences
 Q = "What did Rutte say about China?"
 
 
-def generation(index: Path) -> Path:
-    return index / (index / CURRENT).read_text().strip()
+def generation(index: Path) -> dict:
+    return json.loads((index / (index / CURRENT).read_text().strip()).read_text())
+
+
+def segments(index: Path) -> list[Path]:
+    return [index / s["name"] for s in generation(index)["segments"]]
 
 
 def test_reopening_embeds_nothing_and_answers_the_same(corpus, fresh_index, embedder, assistant):
@@ -24,18 +28,23 @@ def test_reopening_embeds_nothing_and_answers_the_same(corpus, fresh_index, embe
 
 
 def test_manifest_records_model_settings_and_hashes(fresh_index):
-    manifest = json.loads((generation(fresh_index) / "manifest.json").read_text())
-    assert manifest["format"] == 2
+    manifest = generation(fresh_index)
+    assert manifest["format"] == 3
     assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert len(manifest["model"]["weights_sha256"]) == 64
     assert manifest["index_settings"] == IndexSettings().as_dict()
     assert len(manifest["documents"]) == 5
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
-    assert set(manifest["files"]) == {
+    (segment,) = manifest["segments"]
+    assert segment["index_type"] == {"sentences": "flat-ip", "passages": "flat-ip"}
+    files = json.loads((fresh_index / segment["name"] / "segment.json").read_text())["files"]
+    assert set(files) == {
         "documents.json",
         "sentence_vectors.npy",
         "passage_vectors.npy",
+        "sentence_terms.npz",
     }
+    assert {d["segment"] for d in manifest["documents"].values()} == {segment["name"]}
 
 
 def test_adding_changing_removing_an_article_embeds_that_article_alone(
@@ -60,8 +69,8 @@ def test_adding_changing_removing_an_article_embeds_that_article_alone(
 
 @pytest.mark.parametrize("damage", ["garble", "truncate", "manifest", "pointer", "delete"])
 def test_damaged_index_is_reported_and_rebuilt(corpus, fresh_index, embedder, assistant, damage):
-    gen = generation(fresh_index)
-    vectors = gen / "sentence_vectors.npy"
+    (segment,) = segments(fresh_index)
+    vectors = segment / "sentence_vectors.npy"
     if damage == "garble":
         data = bytearray(vectors.read_bytes())
         data[-100] ^= 0xFF
@@ -69,11 +78,11 @@ def test_damaged_index_is_reported_and_rebuilt(corpus, fresh_index, embedder, as
     elif damage == "truncate":
         vectors.write_bytes(vectors.read_bytes()[:1000])
     elif damage == "manifest":
-        (gen / "manifest.json").write_text("{not json")
+        (fresh_index / (fresh_index / CURRENT).read_text()).write_text("{not json")
     elif damage == "pointer":
         (fresh_index / CURRENT).write_text("../../etc")
     else:
-        (gen / "documents.json").unlink()
+        (segment / "documents.json").unlink()
     again = Assistant(corpus, fresh_index, embedder=embedder)
     assert again.report.rebuilt_because and "unusable" in again.report.rebuilt_because
     assert again.ask(Q).quotes == assistant.ask(Q).quotes
@@ -149,7 +158,7 @@ def test_vectors_are_unit_length(fresh_index):
 
 def test_stale_temporary_build_is_ignored_and_cleaned(corpus, fresh_index, embedder):
     leftover = fresh_index / ".tmp-deadbeef"
-    shutil.copytree(generation(fresh_index), leftover)
+    shutil.copytree(segments(fresh_index)[0], leftover)
     (leftover / "sentence_vectors.npy").write_bytes(b"half written")
     (corpus / "x.txt").write_text("An extra article to force a write\n\nRutte spoke.\n")
     Assistant(corpus, fresh_index, embedder=embedder)
@@ -165,16 +174,17 @@ def test_large_corpora_get_approximate_indexes_saved_and_checked(
     monkeypatch.setattr(store, "HNSW_FROM", 10)
     monkeypatch.setattr(store, "IVF_FROM", 100)
     a = Assistant(corpus, tmp_path / "index", embedder=embedder)
-    gen = generation(tmp_path / "index")
-    manifest = json.loads((gen / "manifest.json").read_text())
-    assert manifest["index_type"] == {"sentences": "ivf-sq8", "passages": "hnsw32"}
-    assert {"sentences.faiss", "passages.faiss"} <= set(manifest["files"])
+    (entry,) = generation(tmp_path / "index")["segments"]
+    assert entry["index_type"] == {"sentences": "ivf-sq8", "passages": "hnsw32"}
+    segment = tmp_path / "index" / entry["name"]
+    files = json.loads((segment / "segment.json").read_text())["files"]
+    assert {"sentences.faiss", "passages.faiss"} <= set(files)
     first = a.ask(Q).quotes[0]
     assert "crucial lifeline" in first.text
     again = Assistant(corpus, tmp_path / "index", embedder=embedder)
     assert not again.report.changed and again.ask(Q).quotes == a.ask(Q).quotes
-    data = bytearray((gen / "sentences.faiss").read_bytes())
+    data = bytearray((segment / "sentences.faiss").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (gen / "sentences.faiss").write_bytes(bytes(data))
+    (segment / "sentences.faiss").write_bytes(bytes(data))
     rebuilt = Assistant(corpus, tmp_path / "index", embedder=embedder)
     assert "garbled" in rebuilt.report.rebuilt_because
