@@ -47,6 +47,7 @@ $(VENV)/.bench-installed: $(STAMP)
 bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py
 	$(PY) bench/scale.py --append
+	$(PY) bench/grow.py --append
 	$(PY) bench/peers.py --append
 
 lint: $(STAMP)

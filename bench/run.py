@@ -5,8 +5,9 @@
 1. Warm question: p50/p95 of `Assistant.ask` over the eval questions, against embedding
    the question alone by the same route (the floor), timed the same way.
 2. Cold start: a new process that opens the saved index and answers one question.
-3. Build: passages per second through the whole indexing pipeline against the model's
-   raw `encode` on the same texts.
+3. Build: sentences and passages per second through the whole indexing pipeline
+   against the model's raw `encode` on the same texts, and on the texts the pipeline
+   gives the model (passage vectors are means of sentence vectors).
 """
 
 from __future__ import annotations
@@ -71,30 +72,50 @@ def cold(corpus: Path, index: Path) -> dict[str, float]:
 
 
 def build(assistant: Assistant) -> dict[str, float]:
+    """The whole indexing pipeline (fresh index of the seeds) against raw `encode`.
+
+    Two raw figures: encoding every text the index holds (sentences and passages), the
+    issue's "same texts", and encoding just what the pipeline gives the model (the
+    sentences; passage vectors are their means). The pipeline with passages embedded
+    whole is timed too, as the earlier design.
+    """
+    from dataclasses import replace
+
     from rag import store
 
     tmp = Path(tempfile.mkdtemp())
     try:
         documents = assistant.documents()
         assistant.embedder.encode(["warm up the model first"])  # loading is not throughput
+        settings = assistant.settings.index
         t = time.perf_counter()
-        index, report = store.sync(
-            tmp / "index", documents, assistant.embedder, assistant.settings.index
-        )
+        index, _ = store.sync(tmp / "index", documents, assistant.embedder, settings)
         pipeline = time.perf_counter() - t
-        texts = [fold(r.sentence_text(i)) for r in index.records for i in range(len(r.sentences))]
-        texts += [fold(r.passage_text(p)) for r in index.records for p in range(len(r.passages))]
+        whole = replace(settings, passage_vectors="embedded")
         t = time.perf_counter()
-        assistant.embedder.encode(texts)
-        raw = time.perf_counter() - t
-        n = len(texts)
+        store.sync(tmp / "whole", documents, assistant.embedder, whole)
+        pipeline_whole = time.perf_counter() - t
+        sentences = [
+            fold(r.sentence_text(i)) for r in index.records for i in range(len(r.sentences))
+        ]
+        passages = [fold(r.passage_text(p)) for r in index.records for p in range(len(r.passages))]
+        t = time.perf_counter()
+        assistant.embedder.encode(sentences + passages)
+        raw_all = time.perf_counter() - t
+        t = time.perf_counter()
+        assistant.embedder.encode(sentences)
+        raw_sentences = time.perf_counter() - t
+        n = len(sentences) + len(passages)
         return {
             "texts": n,
+            "passages": len(passages),
             "pipeline_s": pipeline,
-            "raw_encode_s": raw,
-            "pipeline_per_s": n / pipeline,
-            "raw_per_s": n / raw,
-            "ratio": raw / pipeline,
+            "pipeline_whole_s": pipeline_whole,
+            "raw_all_s": raw_all,
+            "raw_sentences_s": raw_sentences,
+            "ratio_all": raw_all / pipeline,
+            "ratio_model": raw_sentences / pipeline,
+            "ratio_whole": raw_all / pipeline_whole,
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -166,9 +187,11 @@ def main() -> None:
         f"| cold start: new process, open saved index, first answer (p50 of {COLD_RUNS}) | {c['cold_p50_s']:.2f} s | ≤ 6 s (≤ 2 s stretch) |",
         f"| cold start, worst of {COLD_RUNS} | {c['cold_max_s']:.2f} s | |",
         f"| cold start measured inside the process (imports included) | {c['in_process_p50_s']:.2f} s | |",
-        f"| build: texts per second through the whole pipeline | {b['pipeline_per_s']:.1f} ({b['texts']} texts, {b['pipeline_s']:.2f} s) | |",
-        f"| build: raw `encode` texts per second | {b['raw_per_s']:.1f} ({b['raw_encode_s']:.2f} s) | |",
-        f"| build ratio pipeline / raw | {b['ratio']:.2f} | ≥ 0.9 |",
+        f"| build: sentences + passages indexed per second, whole pipeline | {b['texts'] / b['pipeline_s']:.1f} ({b['texts']} texts, {b['pipeline_s']:.2f} s) | |",
+        f"| build: raw `encode` of the same texts, per second | {b['texts'] / b['raw_all_s']:.1f} ({b['raw_all_s']:.2f} s) | |",
+        f"| build ratio pipeline / raw `encode` of the same texts | {b['ratio_all']:.2f} | ≥ 0.9 |",
+        f"| build ratio pipeline / raw `encode` of what the model is given (the sentences) | {b['ratio_model']:.2f} | |",
+        f"| build with passages embedded whole (earlier design): ratio to raw, same texts | {b['ratio_whole']:.2f} ({b['pipeline_whole_s']:.2f} s) | |",
         f"| UI: page answering after the server process starts | {u['ready_s']:.1f} s | ≤ 15 s |",
         f"| UI: an answer through the `ask` API, p50 of 10 | {u['round_trip_ms']:.0f} ms | ≤ 1 s |",
         "",

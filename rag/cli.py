@@ -47,7 +47,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     # Heavy imports only once the arguments are known, so that --help stays instant.
     from rag.assistant import Assistant
     from rag.config import Settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -321,6 +322,10 @@ ABLATIONS: dict[str, dict] = {
     "hybrid, score fusion": {"retrieval": "hybrid", "speaker": 0.0},
     "hybrid + speaker preference": {"retrieval": "hybrid"},
     "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
+    "hybrid + speaker, passages embedded whole": {
+        "retrieval": "hybrid",
+        "passage_vectors": "embedded",
+    },
 }
 
 
@@ -338,16 +343,27 @@ def _ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[
     weights = settings.weights
     if "speaker" in changes:
         weights = replace(weights, speaker=changes["speaker"])
-    extra = {k: v for k, v in changes.items() if k not in ("retrieval", "speaker")}
-    variant = Assistant(
-        assistant.corpus_dir,
-        assistant.index_dir,
-        replace(
-            settings, retrieval=changes["retrieval"], weights=weights, abstain_below=-1.0, **extra
-        ),
-        embedder=assistant.embedder,
-    )
-    raw = run(variant, rows)
+    extra = {
+        k: v for k, v in changes.items() if k not in ("retrieval", "speaker", "passage_vectors")
+    }
+    index_settings = settings.index
+    if "passage_vectors" in changes:  # a change to what is indexed: a throwaway index
+        index_settings = replace(index_settings, passage_vectors=changes["passage_vectors"])
+    with tempfile.TemporaryDirectory() as tmp:
+        variant = Assistant(
+            assistant.corpus_dir,
+            assistant.index_dir if index_settings == settings.index else Path(tmp),
+            replace(
+                settings,
+                index=index_settings,
+                retrieval=changes["retrieval"],
+                weights=weights,
+                abstain_below=-1.0,
+                **extra,
+            ),
+            embedder=assistant.embedder,
+        )
+        raw = run(variant, rows)
     threshold = calibrate([r for r in raw if r.split == "dev"])
     results = apply_threshold(raw, threshold)
     out = {
@@ -383,6 +399,30 @@ def _table(rows: Sequence[tuple[str, Figures]]) -> str:
         cells = " | ".join(f"{getattr(f, a):g}" for _, a in _COLUMNS)
         lines.append(f"| {name} | {f.rows} | {cells} |")
     return "\n".join(lines)
+
+
+_KEY = (
+    ("MRR", "mrr"),
+    ("hit@3", "hit3"),
+    ("false abstain", "false_abstain"),
+    ("abst. R", "abstain_recall"),
+)
+
+
+def _versus(figs: dict, default: dict[str, Figures]) -> str:
+    """How a configuration's key figures differ from the default's, split by split."""
+    parts = []
+    for split in ("dev", "test"):
+        if split not in figs or split not in default:
+            continue
+        changes = [
+            f"{label} {getattr(figs[split], a) - getattr(default[split], a):+.3f}"
+            for label, a in _KEY
+            if abs(getattr(figs[split], a) - getattr(default[split], a)) > 1e-9
+        ]
+        parts.append(f"{split} " + (", ".join(changes) if changes else "the same"))
+    same = all(p.endswith("the same") for p in parts)
+    return "the same as the default on both splits" if same else "; ".join(parts)
 
 
 def write_report(
@@ -429,7 +469,11 @@ def write_report(
             "",
             _table([(name, figs["dev"]) for name, figs in extra.items()]),
             "",
+            "Against the default configuration (MRR, hit@3, false abstain, abstention recall):",
+            "",
         ]
+        md += [f"- {name}: {_versus(figs, rep.by_split)}" for name, figs in extra.items()]
+        md.append("")
     labels = set_path.parent / "speakers.jsonl"
     if labels.is_file():
         att = attribution(assistant._index.records, labels)

@@ -814,17 +814,24 @@ def _update(
             passage_parts.append(None)
             fresh.append(len(records) - 1)
 
+    whole = settings.passage_vectors == "embedded"
     texts: list[str] = []
     for i in fresh:
         r = records[i]
         texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
-        texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
+        if whole:
+            texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
     vectors = embedder.encode(texts, progress=progress) if texts else None
     at = n_sent = n_pass = 0
     for i in fresh:
-        ns, npas = len(records[i].sentences), len(records[i].passages)
+        ns = len(records[i].sentences)
+        npas = len(records[i].passages) if whole else 0
         sentence_parts[i] = vectors[at : at + ns]
-        passage_parts[i] = vectors[at + ns : at + ns + npas]
+        passage_parts[i] = (
+            vectors[at + ns : at + ns + npas]
+            if whole
+            else mean_vectors(sentence_parts[i], records[i].passages)
+        )
         at += ns + npas
         n_sent += ns
         n_pass += npas
@@ -837,6 +844,16 @@ def _update(
     manifest = _publish(index_dir, _manifest(embedder, settings, segments))
     report_args.update(embedded_sentences=n_sent, embedded_passages=n_pass)
     return Index(segments, manifest, embedder.dim), SyncReport(**report_args)
+
+
+def mean_vectors(sentence_vectors: np.ndarray, passages: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Per passage [a, b): the mean of its sentences' vectors, scaled to unit length."""
+    dim = sentence_vectors.shape[1]
+    if not passages:
+        return np.zeros((0, dim), dtype=np.float32)
+    out = np.stack([sentence_vectors[a:b].mean(axis=0) for a, b in passages])
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 def new_segment(

@@ -248,7 +248,6 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     corpus = os.environ.get("RAG_CORPUS_DIR", str(ROOT / "seeds"))
     index = os.environ.get("RAG_INDEX_DIR", str(ROOT / "index"))
