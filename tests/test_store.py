@@ -170,12 +170,12 @@ def test_large_corpora_get_approximate_indexes_saved_and_checked(
 ):
     from rag import store
 
-    # Pretend the seeds are large: 141 sentences take IVF, 67 passages take HNSW.
+    # Pretend the seeds are large: 141 sentences take IVF-PQ, 67 passages take HNSW.
     monkeypatch.setattr(store, "HNSW_FROM", 10)
     monkeypatch.setattr(store, "IVF_FROM", 100)
     a = Assistant(corpus, tmp_path / "index", embedder=embedder)
     (entry,) = generation(tmp_path / "index")["segments"]
-    assert entry["index_type"] == {"sentences": "ivf-sq8", "passages": "hnsw32"}
+    assert entry["index_type"] == {"sentences": "ivf-pq48", "passages": "hnsw32"}
     segment = tmp_path / "index" / entry["name"]
     files = json.loads((segment / "segment.json").read_text())["files"]
     assert {"sentences.faiss", "passages.faiss"} <= set(files)
