@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 RETRIEVAL_MODES = ("hybrid", "dense", "lexical", "hybrid-rrf")
 PASSAGE_VECTORS = ("mean", "embedded")
+DENSE_QUERIES = ("topic", "person+topic", "blend", "question")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,10 @@ class Settings:
         if self.retrieval not in RETRIEVAL_MODES:
             raise ValueError(
                 f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}, got {self.retrieval!r}"
+            )
+        if self.dense_query not in DENSE_QUERIES:
+            raise ValueError(
+                f"dense_query must be one of {', '.join(DENSE_QUERIES)}, got {self.dense_query!r}"
             )
         if not 1 <= self.max_quotes <= 20:
             raise ValueError(f"max_quotes must be between 1 and 20, got {self.max_quotes}")
