@@ -153,7 +153,7 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         page.get_by_text("Articles in the corpus").click()
         page.locator("#upload input[type=file]").set_input_files(str(upload))
         page.locator("#add").click()
-        page.get_by_text("greenland.txt: added and indexed").wait_for(timeout=30000)
+        page.get_by_text("greenland.txt: saved and indexed").wait_for(timeout=30000)
         page.locator("#question textarea").fill("What did Rutte say about Greenland?")
         page.locator("#send").click()
         page.wait_for_function(

@@ -171,7 +171,7 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
             try:
                 data = Path(path).read_bytes()
                 assistant.add_article(name, data)
-                lines.append(f"**Added** {name}: added and indexed")
+                lines.append(f"**Added** {name}: saved and indexed")
             except (CorpusError, OSError) as exc:
                 lines.append(f"**Refused** {exc}")
             except RagError as exc:
