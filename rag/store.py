@@ -35,7 +35,8 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -330,7 +331,7 @@ class Index:
         s_off = np.cumsum([0] + [s.sentences for s in self.segments])
         p_off = np.cumsum([0] + [s.passages for s in self.segments])
         r_off = np.cumsum([0] + [len(s.records) for s in self.segments])
-        self.passage_offsets = p_off
+        self.offsets = {"sentences": s_off, "passages": p_off}
         self.records = tuple(r for s in self.segments for r in s.records)
 
         def joined(name: str, add: np.ndarray | None = None, dtype: type = np.int32) -> np.ndarray:
@@ -380,8 +381,8 @@ class Index:
 
     def passage_terms(self, p: int) -> set[str]:
         """The distinct terms of passage p."""
-        s = int(np.searchsorted(self.passage_offsets, p, side="right")) - 1
-        return self.segments[s].passage_terms.terms(p - int(self.passage_offsets[s]))
+        s = int(np.searchsorted(self.offsets["passages"], p, side="right")) - 1
+        return self.segments[s].passage_terms.terms(p - int(self.offsets["passages"][s]))
 
     def idf(self, term: str) -> float:
         """Rarity of a term over the sentences (1.0 for a term no sentence holds)."""
@@ -390,7 +391,7 @@ class Index:
 
     def nearest(self, which: str, queries: np.ndarray, k: int) -> np.ndarray:
         """Global ids of the k nearest "sentences" or "passages" per query row (-1: none)."""
-        offsets = np.cumsum([0] + [getattr(s, which) for s in self.segments])
+        offsets = self.offsets[which]
         ids = []
         for s, offset in zip(self.segments, offsets, strict=False):
             built = getattr(s, f"{which[:-1]}_faiss")
@@ -693,18 +694,24 @@ def _mismatch(manifest: dict, embedder: Embedder, settings: IndexSettings) -> st
     return None
 
 
-def _locked(index_dir: Path):  # noqa: ANN202 - a FileLock context
-    from filelock import FileLock
+@contextmanager
+def _locked(index_dir: Path) -> Iterator[None]:
+    """Hold the index's write lock; a RagError naming the lock if it stays taken."""
+    from filelock import FileLock, Timeout
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S)
-
-
-def _timeout(index_dir: Path) -> RagError:
-    return RagError(
-        f"another process has held the index lock {index_dir / LOCK} for "
-        f"{LOCK_TIMEOUT_S} s; is a build stuck?"
-    )
+    lock = FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise RagError(
+            f"another process has held the index lock {index_dir / LOCK} for "
+            f"{LOCK_TIMEOUT_S} s; is a build stuck?"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def sync(
@@ -722,16 +729,9 @@ def sync(
     `current`, an index this process already holds, is used instead of reading the
     saved one when it is still the live generation.
     """
-    from filelock import Timeout
-
-    try:
-        with _locked(index_dir):
-            old, because = _open(index_dir, embedder, settings, current)
-            return _update(
-                index_dir, old, because, documents, embedder, settings, skipped, progress
-            )
-    except Timeout as exc:
-        raise _timeout(index_dir) from exc
+    with _locked(index_dir):
+        old, because = _open(index_dir, embedder, settings, current)
+        return _update(index_dir, old, because, documents, embedder, settings, skipped, progress)
 
 
 def add(
@@ -747,19 +747,14 @@ def add(
     Embeds and writes these articles alone. None when the live index cannot take them
     (missing, damaged, or built otherwise): then sync the whole folder.
     """
-    from filelock import Timeout
-
-    try:
-        with _locked(index_dir):
-            old, because = _open(index_dir, embedder, settings, current)
-            if old is None or because:
-                return None
-            wanted = {r.document.source: r.document for r in old.records}
-            wanted.update((d.source, d) for d in documents)
-            ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
-            return _update(index_dir, old, None, ordered, embedder, settings, (), False)
-    except Timeout as exc:
-        raise _timeout(index_dir) from exc
+    with _locked(index_dir):
+        old, because = _open(index_dir, embedder, settings, current)
+        if old is None or because:
+            return None
+        wanted = {r.document.source: r.document for r in old.records}
+        wanted.update((d.source, d) for d in documents)
+        ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
+        return _update(index_dir, old, None, ordered, embedder, settings, (), False)
 
 
 def _open(
@@ -928,13 +923,8 @@ def write(
     For importing an embedded corpus and for benchmarks (bench/grow.py); the vectors
     must be the model's, row for row, or answers will be wrong.
     """
-    from filelock import Timeout
-
-    try:
-        with _locked(index_dir):
-            segment = new_segment(records, [sentence_vectors], [passage_vectors], embedder.dim)
-            segment.entry = _write_segment(index_dir, segment)
-            manifest = _publish(index_dir, _manifest(embedder, settings, [segment]))
-            return Index([segment], manifest, embedder.dim)
-    except Timeout as exc:
-        raise _timeout(index_dir) from exc
+    with _locked(index_dir):
+        segment = new_segment(records, [sentence_vectors], [passage_vectors], embedder.dim)
+        segment.entry = _write_segment(index_dir, segment)
+        manifest = _publish(index_dir, _manifest(embedder, settings, [segment]))
+        return Index([segment], manifest, embedder.dim)

@@ -1,7 +1,6 @@
 """The index in segments: adding an article writes that article alone, and answers the same."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -137,4 +136,3 @@ def test_an_index_of_the_older_format_is_rebuilt_saying_so(corpus, fresh_index, 
     a = Assistant(corpus, fresh_index, embedder=embedder)
     assert "older format" in a.report.rebuilt_because
     assert not old.exists() and len(a.documents()) == 5
-    shutil.rmtree(fresh_index)
