@@ -20,8 +20,9 @@ from rag.config import Settings
 from rag.corpus import check_article, safe_name, scan, sha256_text
 from rag.embedding import Embedder
 from rag.errors import CorpusError
-from rag.query import PEOPLE, aliases, mentioned_person, resolve, split_frame
+from rag.query import PEOPLE, aliases, answer_type, mentioned_person, resolve, split_frame
 from rag.search import (
+    CONFIDENCE_DEPTH,
     boost,
     confidence,
     evidence,
@@ -29,6 +30,7 @@ from rag.search import (
     speaker_present,
     spoken_by,
     topic_cosines,
+    typed,
 )
 from rag.speakers import canonical
 from rag.text import fold, title_of, tokenize
@@ -171,11 +173,16 @@ class Assistant:
             vector = vectors
         terms = tokenize(topic)
         hits = search(index, vector, terms, self.settings)
+        # "How many…", "When…": a sentence with no number or date cannot be the answer.
+        kind = answer_type(resolved)
+        if kind is not None and self.settings.weights.answer_type:
+            hits = boost(hits, ~typed(index, hits.ids, kind), -self.settings.weights.answer_type)
+        lacking = None if kind is None else ~typed(index, hits.ids[:CONFIDENCE_DEPTH], kind)
         # Abstain on the evidence for the topic; when a person is named, on that
         # person's sentences only ("What did Merz say about China?" has none).
         topic_terms = set(terms) - _PERSON_TERMS or set(terms)
         topic_dense = topic_cosines(index, hits, topic_vector)
-        values = evidence(index, hits, topic_terms, self.settings.confidence, topic_dense)
+        values = evidence(index, hits, topic_terms, self.settings.confidence, topic_dense, lacking)
         score = confidence(values)
         if score < self.settings.abstain_below:
             return make_answer(question, resolved, [], score)

@@ -61,6 +61,7 @@ class Weights:
     lexical_saturation: float = 6.0  # bm25 / (bm25 + this) maps a BM25 score into [0, 1)
     speaker: float = 0.1  # added when the person a question names is named at the sentence
     heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer
+    answer_type: float = 0.05  # taken off sentences with no number (date) when one is asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Confidence:
     dense: float = 0.6
     coverage: float = 0.0  # IDF-weighted share of the topic's terms present
     fraction: float = 0.2  # plain share of the topic's terms present
+    answer_type: float = 0.05  # taken off when the question wants a number or date it lacks
 
 
 @dataclass(frozen=True, slots=True)

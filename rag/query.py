@@ -138,3 +138,51 @@ def mentioned_person(question: str) -> tuple[str, str] | None:
     rest = re.sub(r"\s+", " ", text[: m.start()] + text[m.end() :]).strip()
     rest = re.sub(r"\s+([?.!,'])", r"\1", rest)
     return (name, rest) if len(rest.split()) >= 2 else None
+
+
+# --- The kind of answer a question wants ---------------------------------------------------
+
+NUMBER = "number"  # how many, how much, how old, how long…
+TIME = "time"  # when, on what date, which year…
+
+_WANTS_NUMBER = re.compile(
+    r"\bhow\s+(?:much|many|old|long|far|often|big|large|high)\b"
+    r"|\bwhat\s+(?:percentage|share|amount|number|sum|proportion|size)\b"
+    r"|\bin\s+(?:euros|dollars|percent)\b",
+    re.IGNORECASE,
+)
+_WANTS_TIME = re.compile(
+    r"^\W*(?:since\s+|until\s+)?when\b|\b(?:what|which)\s+(?:date|day|year|month|week|decade)\b",
+    re.IGNORECASE,
+)
+_UNITS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    "forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
+    "trillions?|dozens?|half|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+    "tenth|twice|single|double"
+)
+_HAS_NUMBER = re.compile(rf"\d|\b(?:{_UNITS})\b", re.IGNORECASE)
+_HAS_TIME = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
+    r"tomorrow|tonight|weekend|(?:last|next|this|past|coming|previous)\s+"
+    r"(?:week|month|year|decade|spring|summer|autumn|fall|winter)|decades?|century|"
+    r"(?:early|mid|late)-?\s?\d{2,4}s?)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_type(question: str) -> str | None:
+    """NUMBER or TIME when the question asks for a quantity or a moment, else None."""
+    if _WANTS_TIME.search(question):
+        return TIME
+    if _WANTS_NUMBER.search(question):
+        return NUMBER
+    return None
+
+
+def has_answer_type(text: str, kind: str) -> bool:
+    """Can `text` hold an answer of this kind: a number for NUMBER, a number or date for TIME."""
+    if _HAS_NUMBER.search(text):
+        return True
+    return kind == TIME and bool(_HAS_TIME.search(text))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import Confidence, Settings
+from rag.query import has_answer_type
 from rag.store import Index
 from rag.text import normalize
 
@@ -178,6 +179,15 @@ def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np
     return out
 
 
+def typed(index: Index, ids: np.ndarray, kind: str) -> np.ndarray:
+    """Per sentence: could it hold an answer of this kind (a number, a date)?"""
+    return np.fromiter(
+        (has_answer_type(index.sentence_text(int(g)), kind) for g in ids),
+        dtype=bool,
+        count=len(ids),
+    )
+
+
 def boost(hits: Hits, mask: np.ndarray, amount: float) -> Hits:
     """Hits re-ranked with `amount` added where `mask` holds."""
     scores = hits.scores + amount * mask.astype(np.float32)
@@ -220,19 +230,27 @@ def topic_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndar
 
 
 def evidence(
-    index: Index, hits: Hits, terms: set[str], weights: Confidence, dense: np.ndarray | None = None
+    index: Index,
+    hits: Hits,
+    terms: set[str],
+    weights: Confidence,
+    dense: np.ndarray | None = None,
+    lacking: np.ndarray | None = None,
 ) -> np.ndarray:
     """How well each of the first hits supports an answer on the topic.
 
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
-    and the topic's coverage by its passage.
+    and the topic's coverage by its passage, less a penalty where `lacking` holds (the
+    question wants a number or a date and the hit has none).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
     values = np.zeros(rows, dtype=np.float64)
+    if lacking is not None:
+        values -= weights.answer_type * lacking[:rows]
     for row in range(rows):
         weighted, plain = coverage(index, int(hits.ids[row]), terms)
         cosine = float(hits.dense[row] if dense is None else dense[row])
-        values[row] = (
+        values[row] += (
             weights.dense * cosine + weights.coverage * weighted + weights.fraction * plain
         )
     return values

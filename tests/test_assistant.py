@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Answer, Assistant
-from rag.query import resolve, split_frame
+from rag.query import NUMBER, TIME, answer_type, has_answer_type, resolve, split_frame
 
 QUESTIONS = [
     "What did Rutte say about China?",
@@ -131,3 +131,34 @@ def test_split_frame_finds_person_and_topic():
     assert split_frame("What did Rutte say about China?") == ("Rutte", "China")
     assert split_frame("What did the NATO chief say about Iran?") == ("NATO chief", "Iran")
     assert split_frame("Where is Alaska?") == (None, "Where is Alaska?")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Russia seize Crimea?", TIME),
+        ("Which year of the war is it?", TIME),
+        ("On what date did the summit end?", TIME),
+        ("How many troops were sent?", NUMBER),
+        ("How long was the ceasefire?", NUMBER),
+        ("How much money did NATO pledge in euros?", NUMBER),
+        ("What did Rutte say about China?", None),
+        ("Where is Trump planning to meet Putin?", None),
+    ],
+)
+def test_answer_type_of_a_question(question: str, kind: str | None):
+    assert answer_type(question) == kind
+
+
+def test_answer_type_of_a_sentence():
+    assert has_answer_type("a 30-day ceasefire", NUMBER)
+    assert has_answer_type("the conflict now enters its fourth year", TIME)
+    assert has_answer_type("a meeting in Paris last December", TIME)
+    assert not has_answer_type("a meeting in Paris last December", NUMBER)
+    assert not has_answer_type("Rutte has mixed feelings about this encounter.", TIME)
+
+
+def test_a_when_question_puts_the_dated_sentence_first(assistant: Assistant):
+    # Without the answer-type check, four undated sentences about Rutte came first.
+    answer = assistant.ask("When was Rutte interviewed on Dutch television?")
+    assert "Sunday 9 February" in answer.quotes[0].text
