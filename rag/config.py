@@ -58,6 +58,7 @@ class Weights:
     dense_passage: float = 0.1
     lexical_sentence: float = 0.3
     lexical_passage: float = 0.1
+    related_terms: float = 0.5  # BM25 weight of corpus terms of the same root as a query term
     lexical_saturation: float = 6.0  # bm25 / (bm25 + this) maps a BM25 score into [0, 1)
     speaker: float = 0.1  # added when the person a question names is named at the sentence
     heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer

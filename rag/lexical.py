@@ -13,14 +13,17 @@ article without re-indexing the whole corpus, which is why this module exists.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
 
 K1 = 1.5
 B = 0.75
+RELATED_PREFIX = 5  # terms sharing at least this many first letters (and 3/4 of the shorter)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,16 +104,48 @@ class BM25:
         """How many texts, over all segments, hold the term."""
         return int(sum(p.df[p.lookup[term]] for p in self.parts if term in p.lookup))
 
-    def scores(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 of every text; a term repeated in the query counts each time (as bm25s)."""
+    @cached_property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every term of every segment, sorted."""
+        return tuple(sorted({t for p in self.parts for t in p.vocab}))
+
+    def related(self, term: str) -> list[str]:
+        """Other terms of the corpus from the same root, by shared first letters.
+
+        Stems of one word family do not always meet ("occupied" → occupi, "occupation"
+        → occup; "recognising" → recognis, "recognized" → recogn): a term is related
+        when the two share RELATED_PREFIX letters and three quarters of the shorter.
+        """
+        if len(term) < RELATED_PREFIX:
+            return []
+        head = term[:RELATED_PREFIX]
+        vocab = self.vocabulary
+        found = []
+        for t in vocab[bisect.bisect_left(vocab, head) :]:
+            if not t.startswith(head):
+                break
+            shared = len(head)
+            while shared < min(len(t), len(term)) and t[shared] == term[shared]:
+                shared += 1
+            if t != term and shared * 4 >= 3 * min(len(t), len(term)):
+                found.append(t)
+        return found
+
+    def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
+        """BM25 of every text; a term repeated in the query counts each time (as bm25s).
+
+        `weights`, one per token, scale each term's part (1.0 when not given).
+        """
         out = np.zeros(self.size, dtype=np.float32)
         if not self.avg_length:
             return out
-        for term in tokens:
+        for n, term in enumerate(tokens):
             df = self.df(term)
             if not df:
                 continue
             idf = np.float32(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
+            if weights is not None:
+                idf = idf * np.float32(weights[n])
             for offset, part in zip(self.offsets, self.parts, strict=False):
                 j = part.lookup.get(term)
                 if j is None:

@@ -51,6 +51,20 @@ def _members(index: Index, p: int) -> range:
     return range(int(index.passage_first[p]), int(index.passage_last[p]))
 
 
+def expand(index: Index, tokens: list[str], weight: float) -> tuple[list[str], list[float]]:
+    """The query's terms, plus terms of the same root found in the corpus at `weight`."""
+    terms, weights = list(tokens), [1.0] * len(tokens)
+    if weight:
+        seen = set(tokens)
+        for t in tokens:
+            for r in index.bm25_sentences.related(t):
+                if r not in seen:
+                    seen.add(r)
+                    terms.append(r)
+                    weights.append(weight)
+    return terms, weights
+
+
 def search(
     index: Index, query_vector: np.ndarray, query_tokens: list[str], settings: Settings
 ) -> Hits:
@@ -76,8 +90,9 @@ def search(
         s_ids, p_ids = s_ids[0][s_ids[0] >= 0], p_ids[0][p_ids[0] >= 0]
         lists += [s_ids, p_ids]
     sat = settings.weights.lexical_saturation
-    lex_s = index.bm25_sentences.scores(query_tokens)
-    lex_p = index.bm25_passages.scores(query_tokens)
+    tokens, token_weights = expand(index, query_tokens, settings.weights.related_terms)
+    lex_s = index.bm25_sentences.scores(tokens, token_weights)
+    lex_p = index.bm25_passages.scores(tokens, token_weights)
     if use_lexical:
         top_s = _top(lex_s, k)
         top_s = top_s[lex_s[top_s] > 0]

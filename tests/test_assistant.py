@@ -162,3 +162,11 @@ def test_a_when_question_puts_the_dated_sentence_first(assistant: Assistant):
     # Without the answer-type check, four undated sentences about Rutte came first.
     answer = assistant.ask("When was Rutte interviewed on Dutch television?")
     assert "Sunday 9 February" in answer.quotes[0].text
+
+
+def test_a_word_family_is_matched_across_stems(assistant: Assistant):
+    # "recognising" (stem recognis) meets "recognitions" and "recognized" only as related terms.
+    answer = assistant.ask(
+        "What distinction does Rutte draw about recognising Russian control of territory?"
+    )
+    assert any("de jure" in q.text for q in answer.quotes[:3])

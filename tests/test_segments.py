@@ -128,6 +128,32 @@ def test_bm25_matches_bm25s_and_does_not_depend_on_segmenting(assistant):
         np.testing.assert_allclose(parts.scores(tokens), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_related_terms_join_stems_of_one_word_family():
+    bm25 = BM25(
+        [
+            TermCounts.count(
+                [
+                    tokenize(t)
+                    for t in [
+                        "occupation of the Baltic states",
+                        "territories recognized de jure",
+                        "recognitions",
+                        "the general",
+                        "generation",
+                    ]
+                ]
+            )
+        ]
+    )
+    assert bm25.related(tokenize("occupied")[0]) == ["occup"]
+    assert bm25.related(tokenize("recognising")[0]) == ["recogn", "recognit"]
+    assert bm25.related("occup") == []  # the term itself is not "related"
+    assert bm25.related("gen") == []  # too short to say
+    # Weighted terms: a related term counts at its weight.
+    half = bm25.scores(["occup"], [0.5])
+    np.testing.assert_allclose(half, bm25.scores(["occup"]) / 2, rtol=1e-6)
+
+
 def test_an_index_of_the_older_format_is_rebuilt_saying_so(corpus, fresh_index, embedder):
     old = fresh_index / "gen-20250101-000000-deadbeef"
     old.mkdir()
