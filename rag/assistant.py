@@ -160,6 +160,13 @@ class Assistant:
             mention = mentioned_person(resolved)
             if mention is not None:
                 who, topic = mention
+        # "On which talk show was Rutte interviewed?": the name would pull the dense query
+        # to every sentence about Rutte; blend in the question without it.
+        unnamed = None
+        if who is None and self.settings.blend_unnamed:
+            mention = mentioned_person(resolved)
+            if mention is not None:
+                unnamed = mention[1]
         dense_text = topic
         if who is not None and self.settings.dense_query in ("person+topic", "blend"):
             dense_text = f"{who} on {topic}"
@@ -167,6 +174,8 @@ class Assistant:
             dense_text = resolved
         # Ranking may lean on the person; the evidence for abstaining is the topic's alone.
         texts = [fold(dense_text)] if dense_text == topic else [fold(dense_text), fold(topic)]
+        if unnamed is not None:
+            texts = [fold(topic), fold(unnamed)]
         vectors = self.embedder.encode_queries(texts)
         vector, topic_vector = vectors[0], vectors[-1]
         if self.settings.dense_query == "blend":
@@ -195,7 +204,12 @@ class Assistant:
                 if name is not None
                 else speaker_present(index, hits.ids, aliases(who))
             )
-            score = confidence(values, mask)
+            # The person's own sentence must carry the topic: a neighbour naming China
+            # does not make Merz's words about China.
+            own = evidence(
+                index, hits, topic_terms, self.settings.confidence, topic_dense, lacking, own=True
+            )
+            score = confidence(own, mask)
             found = score >= self.settings.abstain_below
             if found and self.settings.weights.speaker:
                 hits = boost(hits, mask, self.settings.weights.speaker)

@@ -71,7 +71,7 @@ class Confidence:
 
     dense: float = 0.6
     coverage: float = 0.0  # IDF-weighted share of the topic's terms present
-    fraction: float = 0.2  # plain share of the topic's terms present
+    fraction: float = 0.4  # plain share of the topic's terms present
     answer_type: float = 0.05  # taken off when the question wants a number or date it lacks
 
 
@@ -86,10 +86,13 @@ class Settings:
     confidence: Confidence = field(default_factory=Confidence)
     dense_query: str = "blend"  # embedded: "topic", "person+topic", "blend" of both, "question"
     person_from_mention: bool = False  # a known person named anywhere counts as "whose words"
+    # A known person named outside "What did X say…": the dense query blends the question
+    # with and without the name, and abstention weighs the question without it.
+    blend_unnamed: bool = True
     max_quotes: int = 5
     candidates: int = 40  # per retriever, before fusion
     relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped
-    abstain_below: float = 0.3412  # confidence under which it abstains; calibrated on dev
+    abstain_below: float = 0.382  # confidence under which it abstains; calibrated on dev
     duplicate_cosine: float = 0.85  # quotes this close are one quote with several sources
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000

@@ -223,15 +223,20 @@ def _present(term: str, tokens: set[str]) -> bool:
     return any(t.startswith(stem) or (len(t) >= 4 and term.startswith(t[:PREFIX])) for t in tokens)
 
 
-def coverage(index: Index, g: int, terms: set[str]) -> tuple[float, float]:
-    """Topic terms found in a passage holding sentence g: (IDF-weighted share, plain share)."""
+def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[float, float]:
+    """Topic terms found in a passage holding sentence g (in g itself if `own`):
+    (IDF-weighted share, plain share)."""
     if not terms:
         return 0.0, 0.0
     idf = {t: index.idf(t) for t in terms}
     total = sum(idf.values())
     best = (0.0, 0.0)
-    for p in index.holders(g):
-        tokens = index.passage_terms(int(p))
+    places = (
+        [index.sentence_terms(g)]
+        if own
+        else [index.passage_terms(int(p)) for p in index.holders(g)]
+    )
+    for tokens in places:
         present = [t for t in terms if _present(t, tokens)]
         share = (sum(idf[t] for t in present) / total, len(present) / len(terms))
         best = max(best, share)
@@ -251,19 +256,21 @@ def evidence(
     weights: Confidence,
     dense: np.ndarray | None = None,
     lacking: np.ndarray | None = None,
+    own: bool = False,
 ) -> np.ndarray:
     """How well each of the first hits supports an answer on the topic.
 
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
-    and the topic's coverage by its passage, less a penalty where `lacking` holds (the
-    question wants a number or a date and the hit has none).
+    and the topic's coverage by its passage (by the sentence alone if `own`), less a
+    penalty where `lacking` holds (the question wants a number or a date and the hit
+    has none).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
     values = np.zeros(rows, dtype=np.float64)
     if lacking is not None:
         values -= weights.answer_type * lacking[:rows]
     for row in range(rows):
-        weighted, plain = coverage(index, int(hits.ids[row]), terms)
+        weighted, plain = coverage(index, int(hits.ids[row]), terms, own)
         cosine = float(hits.dense[row] if dense is None else dense[row])
         values[row] += (
             weights.dense * cosine + weights.coverage * weighted + weights.fraction * plain

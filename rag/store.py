@@ -379,6 +379,11 @@ class Index:
         """Global ids of the passages holding sentence g."""
         return self.holder_ids[self.holder_ptr[g] : self.holder_ptr[g + 1]]
 
+    def sentence_terms(self, g: int) -> set[str]:
+        """The distinct terms of sentence g."""
+        s = int(np.searchsorted(self.offsets["sentences"], g, side="right")) - 1
+        return self.segments[s].sentence_terms.terms(g - int(self.offsets["sentences"][s]))
+
     def passage_terms(self, p: int) -> set[str]:
         """The distinct terms of passage p."""
         s = int(np.searchsorted(self.offsets["passages"], p, side="right")) - 1
