@@ -254,25 +254,25 @@ def run(assistant: Assistant, rows: Sequence[Row]) -> list[RowResult]:
     return results
 
 
-def calibrate(results: Sequence[RowResult]) -> float:
-    """The abstention threshold that best separates answerable from unanswerable rows.
+MAX_FALSE_ABSTAIN = 0.05  # the goal the eval issue sets; thresholds respect it on dev
 
-    Maximises balanced accuracy over the given (dev) results, which must have been
-    produced with abstention off; ties go to the midpoint between neighbouring scores.
+
+def calibrate(results: Sequence[RowResult], max_false_abstain: float = MAX_FALSE_ABSTAIN) -> float:
+    """The highest abstention threshold that abstains on at most this share of answerable rows.
+
+    Refusing a question the articles answer costs more than quoting near misses, so the
+    threshold keeps the false-abstain rate within `max_false_abstain` on the given (dev)
+    results, produced with abstention off, and then refuses as many unanswerable rows as
+    it can. It sits halfway between the last answerable row it keeps and the nearest row
+    below, for a margin.
     """
-    scores = sorted({r.confidence for r in results})
-    candidates = [scores[0] - 1e-6] + [
-        (a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)
-    ]
-    best, best_t = -1.0, 0.0
-    n_a = sum(r.answerable for r in results) or 1
-    n_u = sum(not r.answerable for r in results) or 1
-    for t in candidates:
-        kept = sum(r.answerable and r.confidence >= t and r.rank is not None for r in results) / n_a
-        refused = sum((not r.answerable) and r.confidence < t for r in results) / n_u
-        if kept + refused > best:
-            best, best_t = kept + refused, t
-    return round(best_t, 4)
+    kept = sorted(r.confidence for r in results if r.answerable)
+    if not kept:
+        return 0.0
+    allowed = int(max_false_abstain * len(kept) + 1e-9)  # answerable rows it may refuse
+    top = kept[min(allowed, len(kept) - 1)]
+    below = [r.confidence for r in results if r.confidence < top]
+    return round((top + max(below)) / 2 if below else top - 1e-4, 4)
 
 
 def report(config: str, results: Sequence[RowResult]) -> Report:
@@ -315,17 +315,31 @@ def apply_threshold(results: Sequence[RowResult], threshold: float) -> list[RowR
     return out
 
 
+# Stages added one at a time, down to the default; the last two rows vary the default.
+_BARE = {"speaker": 0.0, "related_terms": 0.0, "answer_type": 0.0}
 ABLATIONS: dict[str, dict] = {
-    "lexical (BM25 only)": {"retrieval": "lexical", "speaker": 0.0},
-    "dense (FAISS only)": {"retrieval": "dense", "speaker": 0.0},
-    "hybrid, reciprocal rank fusion": {"retrieval": "hybrid-rrf", "speaker": 0.0},
-    "hybrid, score fusion": {"retrieval": "hybrid", "speaker": 0.0},
-    "hybrid + speaker preference": {"retrieval": "hybrid"},
-    "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
-    "hybrid + speaker, passages embedded whole": {
-        "retrieval": "hybrid",
-        "passage_vectors": "embedded",
+    "lexical (BM25 only)": {"retrieval": "lexical", "weights": _BARE, "blend_unnamed": False},
+    "dense (FAISS only)": {"retrieval": "dense", "weights": _BARE, "blend_unnamed": False},
+    "hybrid, reciprocal rank fusion": {
+        "retrieval": "hybrid-rrf",
+        "weights": _BARE,
+        "blend_unnamed": False,
     },
+    "hybrid, score fusion": {"retrieval": "hybrid", "weights": _BARE, "blend_unnamed": False},
+    "+ speaker preference": {
+        "retrieval": "hybrid",
+        "weights": {"related_terms": 0.0, "answer_type": 0.0},
+        "blend_unnamed": False,
+    },
+    "+ related word forms in BM25": {
+        "retrieval": "hybrid",
+        "weights": {"answer_type": 0.0},
+        "blend_unnamed": False,
+    },
+    "+ answer types": {"retrieval": "hybrid", "blend_unnamed": False},
+    "+ the question without the name, blended (the default)": {"retrieval": "hybrid"},
+    "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
+    "… passages embedded whole": {"retrieval": "hybrid", "passage_vectors": "embedded"},
 }
 
 
@@ -340,11 +354,12 @@ def _ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[
     from dataclasses import replace
 
     settings = assistant.settings
-    weights = settings.weights
-    if "speaker" in changes:
-        weights = replace(weights, speaker=changes["speaker"])
+    weights = replace(settings.weights, **changes.get("weights", {}))
+    confidence = settings.confidence
+    if weights.answer_type == 0:  # the stage is both a ranking and an abstention feature
+        confidence = replace(confidence, answer_type=0.0)
     extra = {
-        k: v for k, v in changes.items() if k not in ("retrieval", "speaker", "passage_vectors")
+        k: v for k, v in changes.items() if k not in ("retrieval", "weights", "passage_vectors")
     }
     index_settings = settings.index
     if "passage_vectors" in changes:  # a change to what is indexed: a throwaway index
@@ -358,6 +373,7 @@ def _ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[
                 index=index_settings,
                 retrieval=changes["retrieval"],
                 weights=weights,
+                confidence=confidence,
                 abstain_below=-1.0,
                 **extra,
             ),
@@ -459,7 +475,8 @@ def write_report(
             "## Ablations",
             "",
             "Each configuration gets its own abstention threshold, calibrated on the dev split "
-            "(balanced accuracy), then applied to both splits. Test split shown.",
+            f"(the highest that abstains on at most {MAX_FALSE_ABSTAIN:.0%} of its answerable "
+            "rows), then applied to both splits. Test split shown.",
             "",
             _table(
                 [(f"{name} (t={figs['threshold']})", figs["test"]) for name, figs in extra.items()]
