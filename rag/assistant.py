@@ -161,9 +161,9 @@ class Assistant:
             if mention is not None:
                 who, topic = mention
         # "On which talk show was Rutte interviewed?": the name would pull the dense query
-        # to every sentence about Rutte; blend in the question without it.
+        # to every sentence about Rutte, so it is embedded without it (BM25 keeps it).
         unnamed = None
-        if who is None and self.settings.blend_unnamed:
+        if who is None and self.settings.dense_without_names:
             mention = mentioned_person(resolved)
             if mention is not None:
                 unnamed = mention[1]
@@ -175,7 +175,7 @@ class Assistant:
         # Ranking may lean on the person; the evidence for abstaining is the topic's alone.
         texts = [fold(dense_text)] if dense_text == topic else [fold(dense_text), fold(topic)]
         if unnamed is not None:
-            texts = [fold(topic), fold(unnamed)]
+            texts = [fold(unnamed)]
         vectors = self.embedder.encode_queries(texts)
         vector, topic_vector = vectors[0], vectors[-1]
         if self.settings.dense_query == "blend":

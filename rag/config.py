@@ -86,9 +86,9 @@ class Settings:
     confidence: Confidence = field(default_factory=Confidence)
     dense_query: str = "blend"  # embedded: "topic", "person+topic", "blend" of both, "question"
     person_from_mention: bool = False  # a known person named anywhere counts as "whose words"
-    # A known person named outside "What did X say…": the dense query blends the question
-    # with and without the name, and abstention weighs the question without it.
-    blend_unnamed: bool = True
+    # A known person named outside "What did X say…": the question is embedded without
+    # the name, which otherwise draws it to every sentence about that person.
+    dense_without_names: bool = True
     max_quotes: int = 5
     candidates: int = 40  # per retriever, before fusion
     relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped

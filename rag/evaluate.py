@@ -318,26 +318,26 @@ def apply_threshold(results: Sequence[RowResult], threshold: float) -> list[RowR
 # Stages added one at a time, down to the default; the last two rows vary the default.
 _BARE = {"speaker": 0.0, "related_terms": 0.0, "answer_type": 0.0}
 ABLATIONS: dict[str, dict] = {
-    "lexical (BM25 only)": {"retrieval": "lexical", "weights": _BARE, "blend_unnamed": False},
-    "dense (FAISS only)": {"retrieval": "dense", "weights": _BARE, "blend_unnamed": False},
+    "lexical (BM25 only)": {"retrieval": "lexical", "weights": _BARE, "dense_without_names": False},
+    "dense (FAISS only)": {"retrieval": "dense", "weights": _BARE, "dense_without_names": False},
     "hybrid, reciprocal rank fusion": {
         "retrieval": "hybrid-rrf",
         "weights": _BARE,
-        "blend_unnamed": False,
+        "dense_without_names": False,
     },
-    "hybrid, score fusion": {"retrieval": "hybrid", "weights": _BARE, "blend_unnamed": False},
+    "hybrid, score fusion": {"retrieval": "hybrid", "weights": _BARE, "dense_without_names": False},
     "+ speaker preference": {
         "retrieval": "hybrid",
         "weights": {"related_terms": 0.0, "answer_type": 0.0},
-        "blend_unnamed": False,
+        "dense_without_names": False,
     },
     "+ related word forms in BM25": {
         "retrieval": "hybrid",
         "weights": {"answer_type": 0.0},
-        "blend_unnamed": False,
+        "dense_without_names": False,
     },
-    "+ answer types": {"retrieval": "hybrid", "blend_unnamed": False},
-    "+ the question without the name, blended (the default)": {"retrieval": "hybrid"},
+    "+ answer types": {"retrieval": "hybrid", "dense_without_names": False},
+    "+ names left out of the dense query (the default)": {"retrieval": "hybrid"},
     "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
     "… passages embedded whole": {"retrieval": "hybrid", "passage_vectors": "embedded"},
 }

@@ -175,7 +175,7 @@ def test_a_word_family_is_matched_across_stems(assistant: Assistant):
 def test_a_name_in_the_question_does_not_pull_in_every_sentence_about_that_person(
     assistant: Assistant,
 ):
-    # Blending in "On which talk show was interviewed?" keeps short sentences that only
+    # Embedding "On which talk show was interviewed?" keeps short sentences that only
     # name Rutte ("Rutte has mixed feelings about this encounter.") below the answer.
     answer = assistant.ask("On which talk show was Rutte interviewed?")
     assert any("Buitenhof" in q.text for q in answer.quotes[:3])
