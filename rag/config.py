@@ -72,7 +72,7 @@ class Confidence:
     dense: float = 0.6
     coverage: float = 0.0  # IDF-weighted share of the topic's terms present
     fraction: float = 0.4  # plain share of the topic's terms present
-    answer_type: float = 0.05  # taken off when the question wants a number or date it lacks
+    answer_type: float = 0.2  # taken off when the question wants a number or date it lacks
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ class Settings:
     max_quotes: int = 5
     candidates: int = 40  # per retriever, before fusion
     relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped
-    abstain_below: float = 0.382  # confidence under which it abstains; calibrated on dev
+    abstain_below: float = 0.3687  # confidence under which it abstains; calibrated on dev
     duplicate_cosine: float = 0.85  # quotes this close are one quote with several sources
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000

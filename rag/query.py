@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|but|what|how|and what|so what)?\s*(?:about|of|regarding|on)\s+(?P<topic>.+?)\s*[?.!]*\s*$",
@@ -142,18 +143,59 @@ def mentioned_person(question: str) -> tuple[str, str] | None:
 
 # --- The kind of answer a question wants ---------------------------------------------------
 
-NUMBER = "number"  # how many, how much, how old, how long…
 TIME = "time"  # when, on what date, which year…
+DURATION = "duration"  # how long
+AGE = "age"  # how old
+MONEY = "money"  # how much money, in euros…
+COUNT = "count"  # how many <things>
+NUMBER = "number"  # any other quantity: how much, how far, what percentage…
 
-_WANTS_NUMBER = re.compile(
-    r"\bhow\s+(?:much|many|old|long|far|often|big|large|high)\b"
-    r"|\bwhat\s+(?:percentage|share|amount|number|sum|proportion|size)\b"
-    r"|\bin\s+(?:euros|dollars|percent)\b",
-    re.IGNORECASE,
-)
+
+@dataclass(frozen=True, slots=True)
+class AnswerType:
+    """What a question asks for, when it asks for a moment or a quantity."""
+
+    kind: str
+    noun: str | None = None  # for COUNT: what is counted ("troops")
+
+
 _WANTS_TIME = re.compile(
     r"^\W*(?:since\s+|until\s+)?when\b|\b(?:what|which)\s+(?:date|day|year|month|week|decade)\b",
     re.IGNORECASE,
+)
+_WANTS_DURATION = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
+_WANTS_AGE = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
+_WANTS_COUNT = re.compile(r"\bhow\s+many\s+(?P<noun>[^\W\d_]+)", re.IGNORECASE)
+_WANTS_MONEY = re.compile(
+    r"\b(?:money|euros?|dollars?|pounds?|cost|costs|price|budget|fund(?:s|ing)?|earn|earns|"
+    r"spend|spent|pay|paid|pledged?|worth)\b",
+    re.IGNORECASE,
+)
+_WANTS_NUMBER = re.compile(
+    r"\bhow\s+(?:much|many|far|often|big|large|high)\b"
+    r"|\bwhat\s+(?:percentage|share|amount|number|sum|proportion|size)\b",
+    re.IGNORECASE,
+)
+_NOT_NOUNS = frozenset(
+    [
+        "have",
+        "has",
+        "had",
+        "are",
+        "were",
+        "is",
+        "was",
+        "do",
+        "does",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "of",
+        "more",
+    ]
 )
 _UNITS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
@@ -161,7 +203,8 @@ _UNITS = (
     "trillions?|dozens?|half|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
     "tenth|twice|single|double"
 )
-_HAS_NUMBER = re.compile(rf"\d|\b(?:{_UNITS})\b", re.IGNORECASE)
+_NUM = rf"(?:\d[\d,.]*|\b(?:{_UNITS})\b)"
+_HAS_NUMBER = re.compile(_NUM, re.IGNORECASE)
 _HAS_TIME = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
@@ -170,19 +213,52 @@ _HAS_TIME = re.compile(
     r"(?:early|mid|late)-?\s?\d{2,4}s?)\b",
     re.IGNORECASE,
 )
+_HAS_DURATION = re.compile(
+    rf"(?:{_NUM}|\b(?:a|an|several|few|many)\b)[\s-]*"
+    r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
+    re.IGNORECASE,
+)
+_HAS_AGE = re.compile(
+    r"\b\d{1,3}[\s-]years?[\s-]old\b|\baged?\s+\d{1,3}\b|\bage\s+of\s+\d{1,3}\b",
+    re.IGNORECASE,
+)
+_HAS_MONEY = re.compile(
+    r"[$€£]|\b(?:euros?|dollars?|pounds?|usd|eur)\b|\b\d[\d,.]*\s*(?:bn|m)\b", re.IGNORECASE
+)
 
 
-def answer_type(question: str) -> str | None:
-    """NUMBER or TIME when the question asks for a quantity or a moment, else None."""
+def answer_type(question: str) -> AnswerType | None:
+    """What kind of moment or quantity the question asks for; None for anything else."""
     if _WANTS_TIME.search(question):
-        return TIME
+        return AnswerType(TIME)
+    if _WANTS_DURATION.search(question):
+        return AnswerType(DURATION)
+    if _WANTS_AGE.search(question):
+        return AnswerType(AGE)
+    m = _WANTS_COUNT.search(question)
+    if m and m.group("noun").lower() not in _NOT_NOUNS:
+        return AnswerType(COUNT, m.group("noun").lower())
     if _WANTS_NUMBER.search(question):
-        return NUMBER
+        return AnswerType(MONEY if _WANTS_MONEY.search(question) else NUMBER)
     return None
 
 
-def has_answer_type(text: str, kind: str) -> bool:
-    """Can `text` hold an answer of this kind: a number for NUMBER, a number or date for TIME."""
-    if _HAS_NUMBER.search(text):
-        return True
-    return kind == TIME and bool(_HAS_TIME.search(text))
+def has_answer_type(text: str, wanted: AnswerType) -> bool:
+    """Can `text` hold an answer of this kind ("30-day" for how long, "six months" for
+    how many months, a currency for how much money)?"""
+    from rag.text import normalize
+
+    text = normalize(text)
+    kind = wanted.kind
+    if kind == TIME:
+        return bool(_HAS_NUMBER.search(text) or _HAS_TIME.search(text))
+    if kind == DURATION:
+        return bool(_HAS_DURATION.search(text))
+    if kind == AGE:
+        return bool(_HAS_AGE.search(text))
+    if kind == MONEY:
+        return bool(_HAS_MONEY.search(text))
+    if kind == COUNT and wanted.noun:
+        stem = re.escape(wanted.noun[: max(4, len(wanted.noun) - 2)])
+        return bool(re.search(rf"{_NUM}[\s-]+(?:[^\W_]+\s+){{0,2}}{stem}", text))
+    return bool(_HAS_NUMBER.search(text))

@@ -6,7 +6,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Answer, Assistant
-from rag.query import NUMBER, TIME, answer_type, has_answer_type, resolve, split_frame
+from rag.query import (
+    AGE,
+    COUNT,
+    DURATION,
+    MONEY,
+    NUMBER,
+    TIME,
+    AnswerType,
+    answer_type,
+    has_answer_type,
+    resolve,
+    split_frame,
+)
 
 QUESTIONS = [
     "What did Rutte say about China?",
@@ -134,28 +146,43 @@ def test_split_frame_finds_person_and_topic():
 
 
 @pytest.mark.parametrize(
-    ("question", "kind"),
+    ("question", "wanted"),
     [
-        ("When did Russia seize Crimea?", TIME),
-        ("Which year of the war is it?", TIME),
-        ("On what date did the summit end?", TIME),
-        ("How many troops were sent?", NUMBER),
-        ("How long was the ceasefire?", NUMBER),
-        ("How much money did NATO pledge in euros?", NUMBER),
+        ("When did Russia seize Crimea?", AnswerType(TIME)),
+        ("Which year of the war is it?", AnswerType(TIME)),
+        ("On what date did the summit end?", AnswerType(TIME)),
+        ("How long was the ceasefire?", AnswerType(DURATION)),
+        ("How old is Kellogg?", AnswerType(AGE)),
+        ("How many troops were sent?", AnswerType(COUNT, "troops")),
+        ("How many have died?", AnswerType(NUMBER)),
+        ("How much money did NATO pledge in euros?", AnswerType(MONEY)),
+        ("How much does Russia earn from oil?", AnswerType(MONEY)),
         ("What did Rutte say about China?", None),
         ("Where is Trump planning to meet Putin?", None),
     ],
 )
-def test_answer_type_of_a_question(question: str, kind: str | None):
-    assert answer_type(question) == kind
+def test_answer_type_of_a_question(question: str, wanted: AnswerType | None):
+    assert answer_type(question) == wanted
 
 
-def test_answer_type_of_a_sentence():
-    assert has_answer_type("a 30-day ceasefire", NUMBER)
-    assert has_answer_type("the conflict now enters its fourth year", TIME)
-    assert has_answer_type("a meeting in Paris last December", TIME)
-    assert not has_answer_type("a meeting in Paris last December", NUMBER)
-    assert not has_answer_type("Rutte has mixed feelings about this encounter.", TIME)
+@pytest.mark.parametrize(
+    ("text", "wanted", "holds"),
+    [
+        ("a 30-day ceasefire", AnswerType(DURATION), True),
+        ("over the past six months", AnswerType(COUNT, "months"), True),
+        ("based on a 28‑point plan", AnswerType(COUNT, "points"), True),
+        ("Ukrainian troops must remain the primary barrier", AnswerType(COUNT, "troops"), False),
+        ("the conflict now enters its fourth year", AnswerType(TIME), True),
+        ("a meeting in Paris last December", AnswerType(TIME), True),
+        ("a meeting in Paris last December", AnswerType(DURATION), False),
+        ("Kellogg pushes for Ukrainian elections in 2025", AnswerType(AGE), False),
+        ("tariffs of 25–50% on buyers of Russian oil", AnswerType(MONEY), False),
+        ("a pledge of €40 billion", AnswerType(MONEY), True),
+        ("Rutte has mixed feelings about this encounter.", AnswerType(TIME), False),
+    ],
+)
+def test_answer_type_of_a_sentence(text: str, wanted: AnswerType, holds: bool):
+    assert has_answer_type(text, wanted) is holds
 
 
 def test_a_when_question_puts_the_dated_sentence_first(assistant: Assistant):
