@@ -54,7 +54,7 @@ class IndexSettings:
 class Weights:
     """How sentence scores are fused from dense and lexical evidence."""
 
-    dense_sentence: float = 0.4
+    dense_sentence: float = 0.3
     dense_passage: float = 0.1
     lexical_sentence: float = 0.3
     lexical_passage: float = 0.1
