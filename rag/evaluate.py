@@ -490,6 +490,15 @@ def write_report(
             "",
         ]
         md += [f"- {name}: {_versus(figs, rep.by_split)}" for name, figs in extra.items()]
+        if any(figs["threshold"] < 0 for figs in extra.values()):
+            md += [
+                "",
+                "A negative threshold: the configuration refuses more than "
+                f"{MAX_FALSE_ABSTAIN:.0%} of the dev split's answerable rows whatever the "
+                "threshold (a person named anywhere is taken as the speaker asked for; in more "
+                "than that share, none of the best hits are that person's words, which scores "
+                "0), so it is given none.",
+            ]
         md.append("")
     labels = set_path.parent / "speakers.jsonl"
     if labels.is_file():

@@ -25,10 +25,10 @@ KINDS = {
 # Raise them as the engine improves; never lower one without saying why in the commit.
 FLOORS = {
     "first_quote_speaker": 0.9,
-    "hit3": 0.80,
-    "mrr": 0.73,
+    "hit3": 0.83,
+    "mrr": 0.74,
     "source_recall3": 0.83,
-    "abstain_recall": 0.40,
+    "abstain_recall": 0.63,
     "verbatim": 1.0,
 }
 CEILINGS = {"false_abstain": 0.12}
