@@ -10,6 +10,7 @@ questions, which abstention needs). The mode picks how they are fused.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,13 +215,27 @@ CONFIDENCE_DEPTH = 10  # how many of the best hits may carry the evidence
 PREFIX = 5  # a topic term matches a word sharing its first letters ("pray", "prayers")
 
 
-def _present(term: str, tokens: set[str]) -> bool:
-    if term in tokens:
-        return True
-    if len(term) < 4:
-        return False
-    stem = term[:PREFIX]
-    return any(t.startswith(stem) or (len(t) >= 4 and term.startswith(t[:PREFIX])) for t in tokens)
+def _present_in(tokens: set[str]) -> Callable[[str], bool]:
+    """A test for "term is in tokens, or shares its first PREFIX letters with one of them".
+
+    A term of four letters or more matches a token starting with its first five letters
+    (its whole self when shorter), and a token of four letters or more whose first five
+    letters start the term. Worked out from the tokens' heads once, not token by token.
+    """
+    heads = {t[:PREFIX] for t in tokens if len(t) >= PREFIX}
+    heads_short = {t[: PREFIX - 1] for t in tokens if len(t) >= PREFIX - 1}
+    short = {t for t in tokens if len(t) == PREFIX - 1}
+
+    def present(term: str) -> bool:
+        if term in tokens:
+            return True
+        if len(term) < PREFIX - 1:
+            return False
+        if len(term) == PREFIX - 1:
+            return term in heads_short
+        return term[:PREFIX] in heads or term[: PREFIX - 1] in short
+
+    return present
 
 
 def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[float, float]:
@@ -237,7 +252,8 @@ def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[
         else [index.passage_terms(int(p)) for p in index.holders(g)]
     )
     for tokens in places:
-        present = [t for t in terms if _present(t, tokens)]
+        test = _present_in(tokens)
+        present = [t for t in terms if test(t)]
         share = (sum(idf[t] for t in present) / total, len(present) / len(terms))
         best = max(best, share)
     return best

@@ -1,7 +1,10 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from rag.search import _present_in
 from rag.text import normalize, split_sentences, title_of, tokenize
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -95,3 +98,23 @@ def test_spans_are_verbatim_and_ordered_for_odd_text():
 def test_title_is_first_non_empty_line():
     assert title_of("\n\n  Hello world \nbody") == "Hello world"
     assert split_sentences("") == []
+
+
+def _present_by_scan(term: str, tokens: set[str]) -> bool:
+    """The prefix rule of topic coverage, token by token (what `_present_in` must equal)."""
+    if term in tokens:
+        return True
+    if len(term) < 4:
+        return False
+    return any(t.startswith(term[:5]) or (len(t) >= 4 and term.startswith(t[:5])) for t in tokens)
+
+
+_WORDS = st.text(alphabet="abcdeprsty", min_size=1, max_size=8)
+
+
+@given(st.sets(_WORDS, max_size=12), st.lists(_WORDS, max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_topic_coverage_prefix_rule(tokens: set[str], terms: list[str]):
+    test = _present_in(tokens)
+    for term in terms + ["pray", "prayers", "occupied"]:
+        assert test(term) == _present_by_scan(term, tokens), (term, tokens)
