@@ -182,11 +182,11 @@ class Assistant:
             vector = vectors
         terms = tokenize(topic)
         hits = search(index, vector, terms, self.settings)
-        # "How many…", "When…": a sentence with no number or date cannot be the answer.
-        kind = answer_type(resolved)
-        if kind is not None and self.settings.weights.answer_type:
-            hits = boost(hits, ~typed(index, hits.ids, kind), -self.settings.weights.answer_type)
-        lacking = None if kind is None else ~typed(index, hits.ids[:CONFIDENCE_DEPTH], kind)
+        # "When…", "How long…": a sentence with no date or duration cannot be the answer.
+        wanted = answer_type(resolved)
+        if wanted is not None and self.settings.weights.answer_type:
+            hits = boost(hits, ~typed(index, hits.ids, wanted), -self.settings.weights.answer_type)
+        lacking = None if wanted is None else ~typed(index, hits.ids[:CONFIDENCE_DEPTH], wanted)
         # Abstain on the evidence for the topic; when a person is named, on that
         # person's sentences only ("What did Merz say about China?" has none).
         topic_terms = set(terms) - _PERSON_TERMS or set(terms)

@@ -62,7 +62,7 @@ class Weights:
     lexical_saturation: float = 6.0  # bm25 / (bm25 + this) maps a BM25 score into [0, 1)
     speaker: float = 0.1  # added when the person a question names is named at the sentence
     heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer
-    answer_type: float = 0.05  # taken off sentences with no number (date) when one is asked for
+    answer_type: float = 0.05  # taken off sentences lacking the date or quantity asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class Confidence:
     dense: float = 0.6
     coverage: float = 0.0  # IDF-weighted share of the topic's terms present
     fraction: float = 0.4  # plain share of the topic's terms present
-    answer_type: float = 0.2  # taken off when the question wants a number or date it lacks
+    answer_type: float = 0.2  # taken off a hit lacking the date or quantity asked for
 
 
 @dataclass(frozen=True, slots=True)

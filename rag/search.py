@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.config import Confidence, Settings
-from rag.query import has_answer_type
+from rag.query import AnswerType, has_answer_type
 from rag.store import Index
 from rag.text import normalize
 
@@ -195,10 +195,10 @@ def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np
     return out
 
 
-def typed(index: Index, ids: np.ndarray, kind: str) -> np.ndarray:
-    """Per sentence: could it hold an answer of this kind (a number, a date)?"""
+def typed(index: Index, ids: np.ndarray, wanted: AnswerType) -> np.ndarray:
+    """Per sentence: could it hold the answer wanted (a date, a duration, a sum…)?"""
     return np.fromiter(
-        (has_answer_type(index.sentence_text(int(g)), kind) for g in ids),
+        (has_answer_type(index.sentence_text(int(g)), wanted) for g in ids),
         dtype=bool,
         count=len(ids),
     )
@@ -278,7 +278,7 @@ def evidence(
 
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
     and the topic's coverage by its passage (by the sentence alone if `own`), less a
-    penalty where `lacking` holds (the question wants a number or a date and the hit
+    penalty where `lacking` holds (the question wants a date or a quantity and the hit
     has none).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
