@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.scale import DIM, clustered  # noqa: E402
+from bench.timing import write_results  # noqa: E402
 from rag import Assistant, store  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import scan  # noqa: E402
@@ -94,7 +95,11 @@ def build_base(corpus: Path, index: Path, passages: int, embedder: Embedder) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=100_000)
-    parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="write into bench/RESULTS.md, replacing its earlier table",
+    )
     args = parser.parse_args()
     embedder = Embedder()
     embedder.encode(["load the model before timing anything"])
@@ -153,8 +158,7 @@ def main() -> None:
     ]
     print("\n".join(lines), flush=True)
     if args.append:
-        with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines))
+        write_results("\n".join(lines))
 
 
 if __name__ == "__main__":

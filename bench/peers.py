@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.timing import cold_runs, interleaved  # noqa: E402
+from bench.timing import cold_runs, interleaved, write_results  # noqa: E402
 from rag import Assistant  # noqa: E402
 from rag.evaluate import load_rows  # noqa: E402
 from rag.text import normalize  # noqa: E402
@@ -62,7 +62,11 @@ def cold(code: str, *args: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="write into bench/RESULTS.md, replacing its earlier table",
+    )
     args = parser.parse_args()
     from txtai import Embeddings
 
@@ -166,8 +170,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.append:
-        with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as fh:
-            fh.write(text)
+        write_results(text)
 
 
 if __name__ == "__main__":

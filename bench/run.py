@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.timing import cold_runs, interleaved  # noqa: E402
+from bench.timing import cold_runs, interleaved, write_results  # noqa: E402
 from rag import Assistant  # noqa: E402
 from rag.evaluate import load_rows  # noqa: E402
 from rag.text import fold  # noqa: E402
@@ -197,7 +197,7 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines)
-    (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
+    write_results(text)
     print(text)
 
 

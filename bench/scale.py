@@ -9,8 +9,8 @@ picks (exact below 50k vectors, HNSW32 with efSearch 64 up to 500k, IVF with 48-
 PQ codes and nprobe 48 above, whose candidates are re-scored exactly from the vectors
 memory-mapped from disk, as the store does), and prints search p50 for one query
 (re-scoring included), recall@10 against exact search, build time and the index's
-size in memory. With --append (as `make
-bench` runs it) the table is added to bench/RESULTS.md.
+size in memory. With --append (as `make bench` runs it) the table goes into
+bench/RESULTS.md in place of its earlier version; the file's other parts stay.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ QUERIES = 200
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import write_results  # noqa: E402
 from rag.store import build_faiss, index_type, search_vectors  # noqa: E402
 
 
@@ -98,7 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument(
-        "--append", action="store_true", help="append the table to bench/RESULTS.md"
+        "--append",
+        action="store_true",
+        help="write into bench/RESULTS.md, replacing its earlier table",
     )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -122,8 +125,7 @@ def main() -> None:
         print(line, flush=True)
     lines.append("")
     if args.append:
-        with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines))
+        write_results("\n".join(lines))
     else:
         print("\n".join(lines[:7]))
 

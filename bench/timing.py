@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -10,6 +11,36 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def _key(block: str) -> str:
+    """A block's heading without its parenthesised details (which carry figures)."""
+    return block.split("\n", 1)[0].split("(", 1)[0].strip()
+
+
+def write_results(text: str) -> None:
+    """Put one benchmark's part into bench/RESULTS.md, replacing its earlier version.
+
+    The part is the file's head ("# Benchmark results" and the first table) or a
+    "## " section; the other parts stay as they are, so one script can run alone.
+    """
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.is_file() else ""
+    blocks = [b for b in re.split(r"(?m)^(?=## )", old) if b.strip()]
+    if blocks and not blocks[0].startswith("## "):
+        head, sections = blocks[0], blocks[1:]
+    else:
+        head, sections = "", blocks
+    text = text.rstrip("\n") + "\n\n"
+    if text.startswith("## "):
+        keys = [_key(b) for b in sections]
+        if _key(text) in keys:
+            sections[keys.index(_key(text))] = text
+        else:
+            sections.append(text)
+    else:
+        head = text
+    RESULTS.write_text((head + "".join(sections)).rstrip("\n") + "\n", encoding="utf-8")
 
 
 def interleaved(
