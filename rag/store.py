@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import numpy as np
 from scipy import sparse
@@ -379,15 +380,19 @@ class Index:
         """Global ids of the passages holding sentence g."""
         return self.holder_ids[self.holder_ptr[g] : self.holder_ptr[g + 1]]
 
+    def _terms(self, which: str, i: int) -> set[str]:
+        """The distinct terms of global sentence or passage i, from its segment's counts."""
+        offsets = self.offsets[which]
+        s = int(np.searchsorted(offsets, i, side="right")) - 1
+        return getattr(self.segments[s], f"{which[:-1]}_terms").terms(i - int(offsets[s]))
+
     def sentence_terms(self, g: int) -> set[str]:
         """The distinct terms of sentence g."""
-        s = int(np.searchsorted(self.offsets["sentences"], g, side="right")) - 1
-        return self.segments[s].sentence_terms.terms(g - int(self.offsets["sentences"][s]))
+        return self._terms("sentences", g)
 
     def passage_terms(self, p: int) -> set[str]:
         """The distinct terms of passage p."""
-        s = int(np.searchsorted(self.offsets["passages"], p, side="right")) - 1
-        return self.segments[s].passage_terms.terms(p - int(self.offsets["passages"][s]))
+        return self._terms("passages", p)
 
     def idf(self, term: str) -> float:
         """Rarity of a term over the sentences (1.0 for a term no sentence holds)."""
@@ -411,7 +416,7 @@ class Index:
             return ids[0]
         # Merge by exact cosine (every segment's candidates are scored alike).
         merged = np.concatenate(ids, axis=1)
-        rows = Rows([getattr(s, f"{which[:-1]}_vectors") for s in self.segments], queries.shape[1])
+        rows = getattr(self, f"{which[:-1]}_vectors")  # the segments' vectors, end to end
         exact = np.full(merged.shape, -np.inf, dtype=np.float32)
         for r, row in enumerate(merged):
             ok = row >= 0
@@ -428,11 +433,18 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write(path: Path, data: bytes) -> None:
+@contextmanager
+def _synced(path: Path) -> Iterator[BinaryIO]:
+    """A new file to write; flushed and fsynced to disk when the block ends."""
     with path.open("wb") as fh:
-        fh.write(data)
+        yield fh
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _write(path: Path, data: bytes) -> None:
+    with _synced(path) as fh:
+        fh.write(data)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -444,10 +456,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as fh:
+    with _synced(path) as fh:
         np.save(fh, array, allow_pickle=False)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _write_segment(index_dir: Path, segment: Segment) -> dict:
@@ -473,10 +483,8 @@ def _write_segment(index_dir: Path, segment: Segment) -> dict:
     _write(tmp / "documents.json", json.dumps(documents, ensure_ascii=False).encode("utf-8"))
     _save_npy(tmp / "sentence_vectors.npy", np.asarray(segment.sentence_vectors))
     _save_npy(tmp / "passage_vectors.npy", np.asarray(segment.passage_vectors))
-    with (tmp / "sentence_terms.npz").open("wb") as fh:
+    with _synced(tmp / "sentence_terms.npz") as fh:
         np.savez(fh, **segment.sentence_terms.to_arrays())
-        fh.flush()
-        os.fsync(fh.fileno())
     names = list(_FILES)
     for which in ("sentences", "passages"):
         if segment.kinds[which] != "flat-ip":  # flat is rebuilt from the vectors in a blink
