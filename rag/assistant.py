@@ -155,27 +155,30 @@ class Assistant:
         index = self._index  # one snapshot for the whole question
         # "What did Rutte say about China?": retrieve on the topic, prefer Rutte's sentences.
         who, topic = split_frame(resolved)
-        if who is None and self.settings.person_from_mention:
-            # "On which talk show was Rutte interviewed?": Rutte says whose, not what.
+        # A known person named elsewhere ("On which talk show was Rutte interviewed?") is
+        # taken as whose words are wanted (person_from_mention), or else left out of what
+        # is embedded, since the name would pull the dense query to every sentence about
+        # them; BM25 still gets the name then.
+        s = self.settings
+        mention = None
+        if who is None and (s.person_from_mention or s.dense_without_names):
             mention = mentioned_person(resolved)
-            if mention is not None:
-                who, topic = mention
-        # "On which talk show was Rutte interviewed?": the name would pull the dense query
-        # to every sentence about Rutte, so it is embedded without it (BM25 keeps it).
         unnamed = None
-        if who is None and self.settings.dense_without_names:
-            mention = mentioned_person(resolved)
-            if mention is not None:
+        if mention is not None:
+            if s.person_from_mention:
+                who, topic = mention
+            else:
                 unnamed = mention[1]
         dense_text = topic
-        if who is not None and self.settings.dense_query in ("person+topic", "blend"):
+        if who is not None and s.dense_query in ("person+topic", "blend"):
             dense_text = f"{who} on {topic}"
-        elif self.settings.dense_query == "question":
+        elif s.dense_query == "question":
             dense_text = resolved
-        # Ranking may lean on the person; the evidence for abstaining is the topic's alone.
-        texts = [fold(dense_text)] if dense_text == topic else [fold(dense_text), fold(topic)]
         if unnamed is not None:
             texts = [fold(unnamed)]
+        else:
+            # Ranking may lean on the person; the evidence for abstaining is the topic's alone.
+            texts = [fold(dense_text)] if dense_text == topic else [fold(dense_text), fold(topic)]
         vectors = self.embedder.encode_queries(texts)
         vector, topic_vector = vectors[0], vectors[-1]
         if self.settings.dense_query == "blend":
