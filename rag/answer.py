@@ -27,8 +27,7 @@ NO_ANSWER = "No supporting quote in the corpus for this question."
 
 def _extent(index: Index, g: int, score_of: dict[int, float]) -> tuple[int, int]:
     """Global sentence range [a, b) of the quote grown from sentence g."""
-    record = index.records[index.sentence_doc[g]]
-    local = int(index.sentence_local[g])
+    record, local = index.place(g)
     first = g - local
     sentences = record.sentences
     me = sentences[local]
@@ -69,16 +68,16 @@ def _same(index: Index, x: tuple[int, int], y: tuple[int, int], cosine: float) -
 def _citation(index: Index, span: tuple[int, int]) -> Citation:
     """Where the sentences [a, b) stand: their article and character span."""
     a, b = span
-    record = index.records[index.sentence_doc[a]]
-    start = record.sentences[int(index.sentence_local[a])].start
-    end = record.sentences[int(index.sentence_local[b - 1])].end
+    record, first = index.place(a)
+    start = record.sentences[first].start
+    end = record.sentences[first + b - 1 - a].end
     return Citation(record.document.source, record.document.title, start, end)
 
 
 def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citation, ...]) -> Quote:
     a, b = span
-    record = index.records[index.sentence_doc[a]]
-    first_local, last_local = int(index.sentence_local[a]), int(index.sentence_local[b - 1])
+    record, first_local = index.place(a)
+    last_local = first_local + b - 1 - a
     where = _citation(index, span)
     spoken = [s for s in record.sentences[first_local : last_local + 1] if s.speaker]
     before = record.sentence_text(first_local - 1) if first_local > 0 else ""

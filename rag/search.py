@@ -168,8 +168,8 @@ def spoken_by(index: Index, ids: np.ndarray, name: str) -> np.ndarray:
     """Per sentence: is it attributed (at index time) to the person `name`?"""
     out = np.zeros(len(ids), dtype=bool)
     for row, g in enumerate(ids):
-        record = index.records[index.sentence_doc[g]]
-        out[row] = record.sentences[int(index.sentence_local[g])].speaker == name
+        record, local = index.place(int(g))
+        out[row] = record.sentences[local].speaker == name
     return out
 
 
@@ -183,9 +183,7 @@ def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b")
     out = np.zeros(len(ids), dtype=bool)
     for row, g in enumerate(ids):
-        g = int(g)
-        record = index.records[index.sentence_doc[g]]
-        local = int(index.sentence_local[g])
+        record, local = index.place(int(g))
         me = record.sentences[local]
         related = [local] + [i for i, s in enumerate(record.sentences) if s.group == me.group]
         text = record.sentence_text(local)

@@ -369,8 +369,13 @@ class Index:
     def passages(self) -> int:
         return len(self.passage_doc)
 
+    def place(self, g: int) -> tuple[DocRecord, int]:
+        """The article record holding sentence g, and g's number within that article."""
+        return self.records[self.sentence_doc[g]], int(self.sentence_local[g])
+
     def sentence_text(self, g: int) -> str:
-        return self.records[self.sentence_doc[g]].sentence_text(int(self.sentence_local[g]))
+        record, local = self.place(g)
+        return record.sentence_text(local)
 
     def record(self, source: str) -> DocRecord | None:
         i = self._by_source.get(source)
