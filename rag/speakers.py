@@ -105,7 +105,7 @@ def _subject(prefix: str, last: str | None) -> str | None:
     head = _APPOSITION.sub("", head).rstrip()
     if re.search(r"(?:^|\s)" + _PRONOUN + r"$", head, re.IGNORECASE):
         return last
-    names = [(pos, name) for pos, name in _names(head)]
+    names = _names(head)
     if not names:
         return None
     pos, name = names[-1]
@@ -162,8 +162,9 @@ def _one(body: str, kind: str, last: str | None, paragraph_speaker: str | None):
             return names[0][1], REPORTED
     if kind in ("title", "heading"):
         on = _HEADLINE_ON.search(body)
-        if on and _names(on.group("who")):
-            return _names(on.group("who"))[-1][1], REPORTED
+        named = _names(on.group("who")) if on else []
+        if named:
+            return named[-1][1], REPORTED
     if _fully_quoted(body) and (paragraph_speaker or last):
         # A quotation standing alone: the speaker just named in the paragraph (or article).
         return paragraph_speaker or last, DIRECT
