@@ -27,7 +27,6 @@ of the candidates it returns, so a million passages fit in a few hundred MB.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ from typing import BinaryIO
 import numpy as np
 from scipy import sparse
 
+from rag.checksum import sha256_bytes, sha256_file, sha256_text
 from rag.config import IndexSettings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, RagError
@@ -430,14 +430,6 @@ class Index:
         return np.take_along_axis(merged, order, axis=1)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @contextmanager
 def _synced(path: Path) -> Iterator[BinaryIO]:
     """A new file to write; flushed and fsynced to disk when the block ends."""
@@ -502,7 +494,7 @@ def _write_segment(index_dir: Path, segment: Segment) -> dict:
         "passages": segment.passages,
         "index_type": segment.kinds,
         "files": {
-            name: {"sha256": _sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
+            name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
             for name in names
         },
     }
@@ -510,7 +502,7 @@ def _write_segment(index_dir: Path, segment: Segment) -> dict:
     _write(tmp / "segment.json", data)
     _fsync_dir(tmp)
     os.rename(tmp, index_dir / segment.name)
-    return _entry(segment, hashlib.sha256(data).hexdigest())
+    return _entry(segment, sha256_bytes(data))
 
 
 def _entry(segment: Segment, sha256: str) -> dict:
@@ -532,7 +524,7 @@ def _load_segment(index_dir: Path, entry: dict, dim: int) -> Segment:
         data = (folder / "segment.json").read_bytes()
     except OSError as exc:
         raise IndexCorruptError(f"segment {name} is missing or unreadable: {exc}") from exc
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+    if sha256_bytes(data) != entry["sha256"]:
         raise IndexCorruptError(f"segment.json of {name} does not match its checksum (garbled)")
     meta = json.loads(data)
     kinds = meta["index_type"]
@@ -545,7 +537,7 @@ def _load_segment(index_dir: Path, entry: dict, dim: int) -> Segment:
                 f"{name}/{file_name} has {path.stat().st_size} bytes, the manifest says "
                 f"{expected['bytes']} (truncated?)"
             )
-        if _sha256_file(path) != expected["sha256"]:
+        if sha256_file(path) != expected["sha256"]:
             raise IndexCorruptError(f"{name}/{file_name} does not match its checksum (garbled)")
     wanted = set(_FILES) | {
         f"{w}.faiss" for w in ("sentences", "passages") if kinds[w] != "flat-ip"
@@ -653,7 +645,7 @@ def load(index_dir: Path) -> Index | None:
 def _record(d: dict) -> DocRecord:
     text = d["text"]
     document = Document(d["source"], d["title"], text, d["sha256"])
-    if hashlib.sha256(text.encode("utf-8")).hexdigest() != document.sha256:
+    if sha256_text(text) != document.sha256:
         raise IndexCorruptError(f"stored text of {document.source} does not match its hash")
     sentences = tuple(
         Sentence(int(a), int(b), str(k), int(p), int(g), who, mode)
