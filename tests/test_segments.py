@@ -62,9 +62,9 @@ def test_adding_articles_writes_a_segment_each_and_answers_as_a_full_build(
 
 
 def test_segments_are_merged_past_the_limit(corpus, fresh_index, embedder, monkeypatch):
-    from rag import store
+    from rag.store import pipeline
 
-    monkeypatch.setattr(store, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(pipeline, "MAX_SEGMENTS", 2)
     a = Assistant(corpus, fresh_index, embedder=embedder)
     for name, data in ARTICLES.items():
         a.add_article(name, data)
