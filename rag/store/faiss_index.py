@@ -8,6 +8,8 @@ unit rows, so inner product is cosine. But: knows nothing of files or of segment
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from rag.errors import IndexCorruptError
@@ -21,9 +23,10 @@ PQ_BYTES = 48  # code size of a vector in the largest segments (raw: 1,536 bytes
 # vectors recall@10 goes from 0.81 (4 × k) to 0.98 for 0.1 ms more (bench/scale.py).
 RERANK = 20
 _SEED = 1234
+FaissKind = Literal["flat-ip", "hnsw32", "ivf-pq48"]
 
 
-def index_type(n: int) -> str:
+def index_type(n: int) -> FaissKind:
     """The FAISS index kind for n vectors: "flat-ip", "hnsw32" or "ivf-pq48"."""
     if n < HNSW_FROM:
         return "flat-ip"

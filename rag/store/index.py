@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.lexical import BM25
 from rag.store.faiss_index import search_vectors
-from rag.store.segment import DocRecord, Segment
+from rag.store.segment import DocRecord, RowKind, Segment
 
 
 class Rows:
@@ -117,11 +117,11 @@ class Index:
         """Global ids of the passages holding sentence g."""
         return self.holder_ids[self.holder_ptr[g] : self.holder_ptr[g + 1]]
 
-    def _terms(self, which: str, i: int) -> set[str]:
+    def _terms(self, which: RowKind, i: int) -> set[str]:
         """The distinct terms of global sentence or passage i, from its segment's counts."""
         offsets = self.offsets[which]
         s = int(np.searchsorted(offsets, i, side="right")) - 1
-        return getattr(self.segments[s], f"{which[:-1]}_terms").terms(i - int(offsets[s]))
+        return self.segments[s].terms(which).terms(i - int(offsets[s]))
 
     def sentence_terms(self, g: int) -> set[str]:
         """The distinct terms of sentence g."""
@@ -136,16 +136,19 @@ class Index:
         df = self.bm25_sentences.df(term)
         return float(np.log(1 + self.size / (df + 0.5))) if df else 1.0
 
-    def nearest(self, which: str, queries: np.ndarray, k: int) -> np.ndarray:
+    def vectors(self, which: RowKind) -> Rows:
+        """The segments' sentence or passage vectors, end to end."""
+        return self.sentence_vectors if which == "sentences" else self.passage_vectors
+
+    def nearest(self, which: RowKind, queries: np.ndarray, k: int) -> np.ndarray:
         """Global ids of the k nearest "sentences" or "passages" per query row (-1: none)."""
         offsets = self.offsets[which]
         ids = []
         for s, offset in zip(self.segments, offsets, strict=False):
-            built = getattr(s, f"{which[:-1]}_faiss")
+            built = s.faiss[which]
             if built.ntotal == 0:
                 continue
-            vectors = getattr(s, f"{which[:-1]}_vectors")
-            found = search_vectors(built, s.kinds[which], vectors, queries, k)
+            found = search_vectors(built, s.kinds[which], s.vectors(which), queries, k)
             ids.append(np.where(found >= 0, found + offset, -1))
         if not ids:
             return np.full((len(queries), 0), -1, dtype=np.int64)
@@ -153,7 +156,7 @@ class Index:
             return ids[0]
         # Merge by exact cosine (every segment's candidates are scored alike).
         merged = np.concatenate(ids, axis=1)
-        rows = getattr(self, f"{which[:-1]}_vectors")  # the segments' vectors, end to end
+        rows = self.vectors(which)
         exact = np.full(merged.shape, -np.inf, dtype=np.float32)
         for r, row in enumerate(merged):
             ok = row >= 0

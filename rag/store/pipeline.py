@@ -142,88 +142,110 @@ def _update(
     skipped: Sequence[tuple[str, str]],
     progress: bool,
 ) -> tuple[Index, SyncReport]:
-    where: dict[str, tuple[int, int]] = {}  # source -> (segment, record within it)
-    if old is not None:
-        for si, segment in enumerate(old.segments):
-            for ri, record in enumerate(segment.records):
-                where[record.document.source] = (si, ri)
-
-    def unchanged(d: Document) -> bool:
-        hit = where.get(d.source)
-        return hit is not None and old.segments[hit[0]].records[hit[1]].document.sha256 == d.sha256
-
-    added = [d.source for d in documents if d.source not in where]
-    updated = [d.source for d in documents if d.source in where and not unchanged(d)]
-    removed = sorted(set(where) - {d.source for d in documents})
-    report_args = dict(
-        added=tuple(added),
-        updated=tuple(updated),
-        removed=tuple(removed),
+    """Make `documents` the live index: what changed goes into one new segment."""
+    where = _places(old)
+    changed = {d.source for d in documents if not _unchanged(old, where, d)}
+    report = SyncReport(
+        added=tuple(d.source for d in documents if d.source not in where),
+        updated=tuple(d.source for d in documents if d.source in where and d.source in changed),
+        removed=tuple(sorted(set(where) - {d.source for d in documents})),
         skipped=tuple(skipped),
         rebuilt_because=rebuilt_because,
         documents=len(documents),
     )
-    if old is not None and not (added or updated or removed):
-        return old, SyncReport(**report_args)
-
-    # Segments that lost no article stay as they are, but for merging the smallest when
-    # there would be too many; every other article goes into one new segment.
-    keep: list[int] = []
-    if old is not None:
-        dirty = {where[s][0] for s in updated + removed}
-        keep = [i for i in range(len(old.segments)) if i not in dirty]
-        while len(keep) >= MAX_SEGMENTS:
-            keep.remove(min(keep, key=lambda i: old.segments[i].sentences))
+    if old is None:
+        keep: list[int] = []
+    elif not (report.added or report.updated or report.removed):
+        return old, report
+    else:
+        dirty = {where[s][0] for s in report.updated + report.removed}
+        keep = _segments_kept(old, dirty)
+    # Every article not in a kept segment goes into the new one: analysed and embedded if
+    # new or changed, else moved with its vectors.
     records: list[DocRecord] = []
-    sentence_parts: list[np.ndarray | None] = []
-    passage_parts: list[np.ndarray | None] = []
-    fresh: list[int] = []
+    moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # record -> its vectors, reused
     for d in documents:
-        if unchanged(d):
-            si, ri = where[d.source]
-            if si in keep:
-                continue
-            segment = old.segments[si]
-            s, p = segment.rows_of(ri)
-            records.append(segment.records[ri])
-            sentence_parts.append(np.asarray(segment.sentence_vectors[s]))
-            passage_parts.append(np.asarray(segment.passage_vectors[p]))
-        else:
+        if old is None or d.source in changed:
             records.append(analyse(d, settings, embedder))
-            sentence_parts.append(None)
-            passage_parts.append(None)
-            fresh.append(len(records) - 1)
-
-    whole = settings.passage_vectors == "embedded"
-    texts: list[str] = []
-    for i in fresh:
-        r = records[i]
-        texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
-        if whole:
-            texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
-    vectors = embedder.encode(texts, progress=progress) if texts else None
-    at = n_sent = n_pass = 0
-    for i in fresh:
-        ns = len(records[i].sentences)
-        npas = len(records[i].passages) if whole else 0
-        sentence_parts[i] = vectors[at : at + ns]
-        passage_parts[i] = (
-            vectors[at + ns : at + ns + npas]
-            if whole
-            else mean_vectors(sentence_parts[i], records[i].passages)
-        )
-        at += ns + npas
-        n_sent += ns
-        n_pass += npas
+            continue
+        si, ri = where[d.source]
+        if si in keep:
+            continue
+        moved[len(records)] = old.segments[si].vectors_of(ri)
+        records.append(old.segments[si].records[ri])
+    fresh = [r for i, r in enumerate(records) if i not in moved]
+    embedded = iter(_embed(fresh, embedder, settings, progress))
+    vectors = [moved[i] if i in moved else next(embedded) for i in range(len(records))]
 
     segments = [old.segments[i] for i in keep] if old is not None else []
     if records:
-        segment = new_segment(records, sentence_parts, passage_parts, embedder.dim)
+        segment = new_segment(
+            records, [s for s, _ in vectors], [p for _, p in vectors], embedder.dim
+        )
         segment.entry = write_segment(index_dir, segment)
         segments.append(segment)
     manifest = publish(index_dir, manifest_of(embedder.identity(), settings, SPLITTER, segments))
-    report_args.update(embedded_sentences=n_sent, embedded_passages=n_pass)
-    return Index(segments, manifest, embedder.dim), SyncReport(**report_args)
+    whole = settings.passage_vectors == "embedded"
+    report = replace(
+        report,
+        embedded_sentences=sum(len(r.sentences) for r in fresh),
+        embedded_passages=sum(len(r.passages) for r in fresh) if whole else 0,
+    )
+    return Index(segments, manifest, embedder.dim), report
+
+
+def _places(index: Index | None) -> dict[str, tuple[int, int]]:
+    """Where each article of an index stands: source -> (segment, record within it)."""
+    where: dict[str, tuple[int, int]] = {}
+    if index is not None:
+        for si, segment in enumerate(index.segments):
+            for ri, record in enumerate(segment.records):
+                where[record.document.source] = (si, ri)
+    return where
+
+
+def _unchanged(old: Index | None, where: dict[str, tuple[int, int]], d: Document) -> bool:
+    hit = where.get(d.source)
+    if old is None or hit is None:
+        return False
+    return old.segments[hit[0]].records[hit[1]].document.sha256 == d.sha256
+
+
+def _segments_kept(old: Index, dirty: set[int]) -> list[int]:
+    """The segments that lost no article, less the smallest while there would be too many."""
+    keep = [i for i in range(len(old.segments)) if i not in dirty]
+    while len(keep) >= MAX_SEGMENTS:
+        keep.remove(min(keep, key=lambda i: old.segments[i].sentences))
+    return keep
+
+
+def _embed(
+    records: Sequence[DocRecord], embedder: Embedder, settings: IndexSettings, progress: bool
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Sentence and passage vectors of each record, from one call of the model.
+
+    A passage's vector is the mean of its sentences' unless the settings ask for
+    passages embedded whole.
+    """
+    whole = settings.passage_vectors == "embedded"
+    texts: list[str] = []
+    for r in records:
+        texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
+        if whole:
+            texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
+    vectors = embedder.encode(texts, progress=progress)
+    out = []
+    at = 0
+    for r in records:
+        ns = len(r.sentences)
+        npas = len(r.passages) if whole else 0
+        sentences = vectors[at : at + ns]
+        passages = (
+            vectors[at + ns : at + ns + npas] if whole else mean_vectors(sentences, r.passages)
+        )
+        out.append((sentences, passages))
+        at += ns + npas
+    return out
 
 
 def write(

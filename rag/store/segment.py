@@ -11,15 +11,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
 
 from rag.errors import IndexCorruptError, RagError
 from rag.lexical import TermCounts
-from rag.store.faiss_index import build_faiss, index_type
+from rag.store.faiss_index import FaissKind, build_faiss, index_type
 from rag.text import tokenize
 from rag.types import Document, Sentence
+
+RowKind = Literal["sentences", "passages"]  # the two kinds of row a segment holds
+ROW_KINDS: tuple[RowKind, ...] = ("sentences", "passages")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +55,8 @@ class Segment:
         sentence_terms: TermCounts,
         *,
         dim: int,
-        kinds: dict[str, str] | None = None,
-        prebuilt: dict | None = None,
+        kinds: dict[RowKind, FaissKind] | None = None,
+        prebuilt: dict[RowKind, Any] | None = None,
     ) -> None:
         self.name = name
         self.records = tuple(records)
@@ -107,9 +111,11 @@ class Segment:
         holders = members.tocsc()
         self.holder_ptr = holders.indptr.astype(np.int64)
         self.holder_ids = holders.indices.astype(np.int32)
-        self.kinds = dict(kinds or {})
+        self.kinds: dict[RowKind, FaissKind] = dict(kinds or {})
+        self.faiss: dict[RowKind, Any] = {}  # FAISS indexes (faiss.Index), by kind of row
         prebuilt = prebuilt or {}
-        for which, vectors in (("sentences", sentence_vectors), ("passages", passage_vectors)):
+        for which in ROW_KINDS:
+            vectors = self.vectors(which)
             kind = self.kinds.setdefault(which, index_type(len(vectors)))
             built = prebuilt.get(which)
             if built is None:
@@ -119,7 +125,7 @@ class Segment:
                     f"segment {name}: {which}.faiss holds {built.ntotal} vectors, "
                     f"not {len(vectors)}"
                 )
-            setattr(self, f"{which[:-1]}_faiss", built)
+            self.faiss[which] = built
 
     @property
     def sentences(self) -> int:
@@ -129,11 +135,17 @@ class Segment:
     def passages(self) -> int:
         return len(self.passage_doc)
 
-    def rows_of(self, r: int) -> tuple[slice, slice]:
-        """The sentence and passage rows of record r."""
+    def vectors(self, which: RowKind) -> np.ndarray:
+        return self.sentence_vectors if which == "sentences" else self.passage_vectors
+
+    def terms(self, which: RowKind) -> TermCounts:
+        return self.sentence_terms if which == "sentences" else self.passage_terms
+
+    def vectors_of(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence and passage vectors of record r, read into memory."""
         s = slice(*np.searchsorted(self.sentence_doc, [r, r + 1]))
         p = slice(*np.searchsorted(self.passage_doc, [r, r + 1]))
-        return s, p
+        return np.asarray(self.sentence_vectors[s]), np.asarray(self.passage_vectors[p])
 
 
 def mean_vectors(sentence_vectors: np.ndarray, passages: Sequence[tuple[int, int]]) -> np.ndarray:

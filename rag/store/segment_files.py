@@ -26,7 +26,7 @@ from rag.errors import IndexCorruptError
 from rag.lexical import TermCounts
 from rag.store.faiss_index import tune
 from rag.store.files import fsync_dir, save_npy, synced, write_synced
-from rag.store.segment import DocRecord, Segment
+from rag.store.segment import ROW_KINDS, DocRecord, Segment
 from rag.types import Document, Sentence
 
 FORMAT_VERSION = 3
@@ -60,9 +60,9 @@ def write_segment(index_dir: Path, segment: Segment) -> dict:
     with synced(tmp / "sentence_terms.npz") as fh:
         np.savez(fh, **segment.sentence_terms.to_arrays())
     names = list(_FILES)
-    for which in ("sentences", "passages"):
+    for which in ROW_KINDS:
         if segment.kinds[which] != "flat-ip":  # flat is rebuilt from the vectors in a blink
-            built = getattr(segment, f"{which[:-1]}_faiss")
+            built = segment.faiss[which]
             write_synced(tmp / f"{which}.faiss", faiss.serialize_index(built).tobytes())
             names.append(f"{which}.faiss")
     meta = {
@@ -116,9 +116,7 @@ def load_segment(index_dir: Path, entry: dict, dim: int) -> Segment:
             )
         if sha256_file(path) != expected["sha256"]:
             raise IndexCorruptError(f"{name}/{file_name} does not match its checksum (garbled)")
-    wanted = set(_FILES) | {
-        f"{w}.faiss" for w in ("sentences", "passages") if kinds[w] != "flat-ip"
-    }
+    wanted = set(_FILES) | {f"{w}.faiss" for w in ROW_KINDS if kinds[w] != "flat-ip"}
     if missing := wanted - set(meta["files"]):
         raise IndexCorruptError(f"segment {name} lacks {', '.join(sorted(missing))}")
     documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
@@ -126,7 +124,7 @@ def load_segment(index_dir: Path, entry: dict, dim: int) -> Segment:
     with np.load(folder / "sentence_terms.npz", allow_pickle=False) as arrays:
         terms = TermCounts.from_arrays(dict(arrays), int(meta["sentences"]))
     prebuilt = {}
-    for which in ("sentences", "passages"):
+    for which in ROW_KINDS:
         if kinds[which] != "flat-ip":
             import faiss
 
