@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import cast
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from rag.store.index import Index
 from rag.store.segment import DocRecord, mean_vectors, new_segment
 from rag.store.segment_files import write_segment
 from rag.text import fold, split_sentences
-from rag.types import Document, SyncReport
+from rag.types import Document, Speech, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def analyse(document: Document, settings: IndexSettings, embedder: Embedder) -> 
     """An article read for indexing: its sentences, each with its speaker, and its passages."""
     spans = split_sentences(document.text)
     sentences = tuple(
-        replace(s, speaker=who, speech=mode)
+        # rag.speakers gives "direct", "reported" or None, typed as str for now.
+        replace(s, speaker=who, speech=cast("Speech | None", mode))
         for s, (who, mode) in zip(spans, attribute(document.text, spans), strict=True)
     )
     texts = [document.text[s.start : s.end] for s in sentences]

@@ -27,7 +27,7 @@ from rag.lexical import TermCounts
 from rag.store.faiss_index import tune
 from rag.store.files import fsync_dir, save_npy, synced, write_synced
 from rag.store.segment import ROW_KINDS, DocRecord, Segment
-from rag.types import Document, Sentence
+from rag.types import SENTENCE_KINDS, SPEECHES, Document, Sentence
 
 FORMAT_VERSION = 3
 _FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy", "sentence_terms.npz")
@@ -150,10 +150,7 @@ def _record(d: dict) -> DocRecord:
     document = Document(d["source"], d["title"], text, d["sha256"])
     if sha256_text(text) != document.sha256:
         raise IndexCorruptError(f"stored text of {document.source} does not match its hash")
-    sentences = tuple(
-        Sentence(int(a), int(b), str(k), int(p), int(g), who, mode)
-        for a, b, k, p, g, who, mode in d["sentences"]
-    )
+    sentences = tuple(_sentence(row, document.source) for row in d["sentences"])
     for s in sentences:
         if not 0 <= s.start < s.end <= len(text):
             raise IndexCorruptError(f"sentence span {s.start}:{s.end} outside {document.source}")
@@ -162,3 +159,10 @@ def _record(d: dict) -> DocRecord:
         if not 0 <= a < b <= len(sentences):
             raise IndexCorruptError(f"passage {a}:{b} outside {document.source}")
     return DocRecord(document, sentences, passages)
+
+
+def _sentence(row: list, source: str) -> Sentence:
+    a, b, kind, paragraph, group, speaker, speech = row
+    if kind not in SENTENCE_KINDS or speech not in (None, *SPEECHES):
+        raise IndexCorruptError(f"a sentence of {source} is of kind {kind!r}, speech {speech!r}")
+    return Sentence(int(a), int(b), kind, int(paragraph), int(group), speaker, speech)
