@@ -21,16 +21,14 @@ from rag.corpus import check_article, make_document, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import PEOPLE, aliases, answer_type, mentioned_person, resolve, split_frame
+from rag.retrieval import boost, search, typed
 from rag.search import (
     CONFIDENCE_DEPTH,
-    boost,
     confidence,
     evidence,
-    search,
     speaker_present,
     spoken_by,
     topic_cosines,
-    typed,
 )
 from rag.speakers import canonical
 from rag.text import fold, tokenize
