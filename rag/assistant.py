@@ -32,7 +32,7 @@ from rag.search import (
 )
 from rag.speakers import canonical
 from rag.text import fold, tokenize
-from rag.types import Answer, Document, SyncReport
+from rag.types import Answer, Document, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +125,17 @@ class Assistant:
 
     def document(self, source: str) -> Document:
         """One article by its path relative to the corpus folder; KeyError if unknown."""
+        return self._record(source).document
+
+    def sentences(self, source: str) -> tuple[Sentence, ...]:
+        """An article's sentences as indexed: spans, kind, speaker and speech; KeyError if unknown."""
+        return self._record(source).sentences
+
+    def _record(self, source: str) -> store.DocRecord:
         record = self._index.record(source)
         if record is None:
             raise KeyError(f"no article {source!r} in the index")
-        return record.document
+        return record
 
     # -- questions ----------------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, history: Sequence[str] = ()) -> Answer:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate import attribution
+from eval.attribution import attribution
+from eval.rows import load_labels
 from rag.speakers import canonical
 from rag.store import load
 from rag.text import split_sentences
@@ -25,8 +26,8 @@ def index(seeds_index):
     return load(seeds_index[1])
 
 
-def test_attribution_against_the_hand_labels(index):
-    att = attribution(index.records, ROOT / "eval" / "speakers.jsonl")
+def test_attribution_against_the_hand_labels(assistant):
+    att = attribution(assistant, load_labels(ROOT / "eval" / "speakers.jsonl"))
     assert att.sentences == sum(
         len(split_sentences(p.read_text(encoding="utf-8"))) for p in (ROOT / "seeds").glob("*.txt")
     )
