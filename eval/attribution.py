@@ -35,13 +35,13 @@ def attribution(assistant: Assistant, labels: Sequence[Label]) -> Attribution:
     attributed = right = labelled = speech_right = 0
     errors = []
     for lab in labels:
-        sentence = spans.get((lab.source, lab.start, lab.end))
-        got = sentence.speaker if sentence is not None else None
+        found = spans.get((lab.source, lab.start, lab.end))
+        got = found.speaker if found is not None else None
         labelled += bool(lab.speaker)
         attributed += bool(got)
-        if sentence is not None and got and got == lab.speaker:
+        if found is not None and got and got == lab.speaker:
             right += 1
-            speech_right += sentence.speech == lab.speech
+            speech_right += found.speech == lab.speech
         elif got != lab.speaker:
             errors.append(
                 f"{lab.source}:{lab.start}: labelled {lab.speaker}, got {got}: {lab.text[:70]}"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Literal
+from types import ModuleType
+from typing import Any, Literal
 
 from rag.types import Sentence, SentenceKind
 
@@ -196,7 +197,7 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
+def _stemmer() -> Any:  # PyStemmer has no type hints
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -256,7 +257,7 @@ def _line_kind(line: str, is_first: bool, title: str | None) -> SentenceKind | L
 
 
 @lru_cache(maxsize=1)
-def _segmenter():  # noqa: ANN202
+def _segmenter() -> ModuleType:
     from syntok import segmenter
 
     return segmenter

@@ -8,11 +8,11 @@ from rag import IndexSettings, Settings
 @pytest.mark.parametrize(
     ("make", "field"),
     [
-        (lambda: Settings(retrieval="fuzzy"), "retrieval"),
+        (lambda: Settings(retrieval="fuzzy"), "retrieval"),  # type: ignore[arg-type]
         (lambda: Settings(dense_query="title"), "dense_query"),
         (lambda: Settings(max_quotes=0), "max_quotes"),
         (lambda: Settings(candidates=0), "candidates"),
-        (lambda: IndexSettings(passage_vectors="max"), "passage_vectors"),
+        (lambda: IndexSettings(passage_vectors="max"), "passage_vectors"),  # type: ignore[arg-type]
         (lambda: IndexSettings(passage_stride=9), "passage_stride"),
         (lambda: IndexSettings(passage_max_tokens=400), "passage_max_tokens"),
     ],
