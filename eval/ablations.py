@@ -1,26 +1,27 @@
-"""Ablations: the engine with its stages added one at a time, each scored on its own threshold.
+"""Ablations: the engine with its stages added one at a time, each scored at its own threshold.
 
-Each configuration is a set of changes to the default `Settings`. It runs with
-abstention off; its threshold is then calibrated on the dev split and applied to every
-split, so configurations are compared at the same false-abstain budget. A change to
-what is indexed (passages embedded whole) gets a throwaway index.
+Each configuration is a set of changes to the default `Settings`. It runs on every
+corpus with abstention off; one threshold is then calibrated on the dev splits of all
+those corpora together and applied to every split of each, so that configurations
+are compared at the same false-abstain budget. A change to what is indexed (passages
+embedded whole) gets an index of its own, kept under the corpus's index folder
+(`variants/`) so that later runs reuse it.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from eval.calibration import apply_threshold, calibrate
 from eval.rows import Row
-from eval.scoring import Figures, figures, run
+from eval.scoring import Figures, RowResult, figures, run
 from rag import Assistant
 
 # Stages added one at a time, down to the default; the last two rows vary the default.
 _BARE = {"speaker": 0.0, "related_terms": 0.0, "answer_type": 0.0}
-ABLATIONS: dict[str, dict] = {
+ABLATIONS: dict[str, dict[str, Any]] = {
     "lexical (BM25 only)": {"retrieval": "lexical", "weights": _BARE, "dense_without_names": False},
     "dense (FAISS only)": {"retrieval": "dense", "weights": _BARE, "dense_without_names": False},
     "hybrid, reciprocal rank fusion": {
@@ -44,9 +45,33 @@ ABLATIONS: dict[str, dict] = {
     "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
     "… passages embedded whole": {"retrieval": "hybrid", "passage_vectors": "embedded"},
 }
+DEFAULT = "+ names left out of the dense query (the default)"
 
 
-def ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[str, Figures]:
+@dataclass(frozen=True, slots=True)
+class Ablation:
+    """One configuration on one corpus, at the threshold calibrated for it."""
+
+    threshold: float  # calibrated on the dev splits of every corpus scored together
+    by_split: dict[str, Figures]
+
+
+def ablation(
+    assistants: Mapping[str, Assistant], rows: Mapping[str, Sequence[Row]], changes: dict[str, Any]
+) -> dict[str, Ablation]:
+    """One configuration on every corpus (by name), at one threshold calibrated on all dev rows."""
+    raw = {
+        name: run(variant(assistant, changes), rows[name]) for name, assistant in assistants.items()
+    }
+    threshold = calibrate([r for results in raw.values() for r in results if r.split == "dev"])
+    return {
+        name: Ablation(threshold, _by_split(apply_threshold(results, threshold)))
+        for name, results in raw.items()
+    }
+
+
+def variant(assistant: Assistant, changes: dict[str, Any]) -> Assistant:
+    """The assistant with a configuration's changes and abstention off."""
     settings = assistant.settings
     weights = replace(settings.weights, **changes.get("weights", {}))
     confidence = settings.confidence
@@ -55,29 +80,27 @@ def ablation(assistant: Assistant, rows: Sequence[Row], changes: dict) -> dict[s
     extra = {
         k: v for k, v in changes.items() if k not in ("retrieval", "weights", "passage_vectors")
     }
-    index_settings = settings.index
-    if "passage_vectors" in changes:  # a change to what is indexed: a throwaway index
+    index_settings, index_dir = settings.index, assistant.index_dir
+    if "passage_vectors" in changes:  # a change to what is indexed: an index of its own
         index_settings = replace(index_settings, passage_vectors=changes["passage_vectors"])
-    with tempfile.TemporaryDirectory() as tmp:
-        variant = Assistant(
-            assistant.corpus_dir,
-            assistant.index_dir if index_settings == settings.index else Path(tmp),
-            replace(
-                settings,
-                index=index_settings,
-                retrieval=changes["retrieval"],
-                weights=weights,
-                confidence=confidence,
-                abstain_below=-1.0,
-                **extra,
-            ),
-            embedder=assistant.embedder,
-        )
-        raw = run(variant, rows)
-    threshold = calibrate([r for r in raw if r.split == "dev"])
-    results = apply_threshold(raw, threshold)
-    out = {
+        index_dir = assistant.index_dir / "variants" / f"passages-{changes['passage_vectors']}"
+    return Assistant(
+        assistant.corpus_dir,
+        index_dir,
+        replace(
+            settings,
+            index=index_settings,
+            retrieval=changes["retrieval"],
+            weights=weights,
+            confidence=confidence,
+            abstain_below=-1.0,
+            **extra,
+        ),
+        embedder=assistant.embedder,
+    )
+
+
+def _by_split(results: Sequence[RowResult]) -> dict[str, Figures]:
+    return {
         s: figures([r for r in results if r.split == s]) for s in sorted({r.split for r in results})
     }
-    out["threshold"] = threshold  # type: ignore[assignment]
-    return out

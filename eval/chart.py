@@ -1,4 +1,4 @@
-"""The report's chart: the key figures of each split, as bars (matplotlib, drawn off-screen)."""
+"""The report's chart: the key figures of each corpus and split, as bars (matplotlib, off-screen)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from eval.scoring import Figures
 
 
 def draw(by_split: dict[str, Figures], path: Path) -> None:
-    """Bars of the key figures, one colour per split, saved as a PNG at `path`."""
+    """Bars of the key figures, one colour per split ("seeds dev"…), saved as a PNG at `path`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,7 +34,7 @@ def draw(by_split: dict[str, Figures], path: Path) -> None:
     ax.set_xticks([x + width * (len(splits) - 1) / 2 for x in range(len(metrics))])
     ax.set_xticklabels([m for m, _ in metrics])
     ax.set_ylim(0, 1.05)
-    ax.set_title("Assistant on the eval set")
+    ax.set_title("Assistant on the eval sets")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -1,71 +1,34 @@
-"""The report: figures per split and per kind, ablations, speakers and misses, as Markdown and JSON.
+"""The report of a run: each corpus's figures, ablations, speakers and misses, as Markdown and JSON.
 
-`write_report` runs an eval set through an Assistant and writes report.md,
-report.json and report.png; the prose of the report is kept in the constants below.
+`write` turns an `Evaluation` into report.md, report.json and report.png; the prose
+the report repeats is kept in the constants below, the tables in the functions.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from eval import chart
-from eval.ablations import ABLATIONS, ablation
-from eval.attribution import attribution
+from eval.ablations import DEFAULT, Ablation
+from eval.attribution import Attribution
 from eval.calibration import MAX_FALSE_ABSTAIN
-from eval.rows import load_labels, load_rows
-from eval.scoring import Figures, RowResult, figures, run
-from rag import Assistant
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """Figures per split and per kind, the per-row results, and ablation rows."""
-
-    config: str
-    overall: Figures
-    by_split: dict[str, Figures]
-    by_kind: dict[str, dict[str, Figures]]  # split -> kind -> figures
-    results: tuple[RowResult, ...]
-    ablations: dict[str, dict[str, Figures]] = field(
-        default_factory=dict
-    )  # config -> split -> figures
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, ensure_ascii=False)
-
-
-def report(config: str, results: Sequence[RowResult]) -> Report:
-    splits = sorted({r.split for r in results})
-    return Report(
-        config=config,
-        overall=figures(results),
-        by_split={s: figures([r for r in results if r.split == s]) for s in splits},
-        by_kind={
-            s: {
-                k: figures([r for r in results if r.split == s and r.kind == k])
-                for k in sorted({r.kind for r in results})
-            }
-            for s in splits
-        },
-        results=tuple(results),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    report: Report
-    table: str
-    files: tuple[Path, ...]
-
+from eval.corpora import Corpus
+from eval.harness import Evaluation, Report
+from eval.scoring import Figures, RowResult
 
 ABLATIONS_INTRO = (
-    "Each configuration gets its own abstention threshold, calibrated on the dev split "
+    "Each configuration gets its own abstention threshold, calibrated on {dev} "
     f"(the highest that abstains on at most {MAX_FALSE_ABSTAIN:.0%} of its answerable "
     "rows), then applied to both splits. Test split shown."
 )
+CALIBRATION = "Ablation thresholds are calibrated on {dev}, never on a test split."
+DEFAULT_THRESHOLD = (
+    "Calibrated so, the default configuration's threshold is {threshold}; the engine "
+    "abstains below {used}{advice}."
+)
+RECALIBRATE = " (`python eval/tune.py --confidence` searches the weights and threshold again)"
 NEGATIVE_THRESHOLD = (
     "A negative threshold: the configuration refuses more than "
     f"{MAX_FALSE_ABSTAIN:.0%} of the dev split's answerable rows whatever the "
@@ -73,10 +36,13 @@ NEGATIVE_THRESHOLD = (
     "than that share, none of the best hits are that person's words, which scores "
     "0), so it is given none."
 )
-FIRST_QUOTE_SPEAKER = (
-    "`1st quote speaker` above: of the answered rows whose question names a "
-    "person, the share whose first quote is that person's."
+SPEAKERS = (
+    "Against `{labels}` ({n} sentences labelled by hand, {labelled} with a speaker; a "
+    "label counts for the engine's sentence that holds its first character). "
+    "`1st quote speaker` above: of the answered rows whose question names a person, "
+    "the share whose first quote is that person's."
 )
+MAX_ERRORS = 40  # disagreements listed in the Markdown; report.json has them all
 
 _COLUMNS = (
     ("hit@1", "hit1"),
@@ -94,6 +60,111 @@ _COLUMNS = (
     ("p95 ms", "p95_ms"),
     ("1st quote speaker", "first_quote_speaker"),
 )
+_KEY = (
+    ("MRR", "mrr"),
+    ("hit@3", "hit3"),
+    ("false abstain", "false_abstain"),
+    ("abst. R", "abstain_recall"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    evaluation: Evaluation
+    tables: dict[str, str]  # corpus -> its default-configuration table, as printed
+    files: tuple[Path, ...]
+
+
+def write(evaluation: Evaluation, corpora: Sequence[Corpus], out_dir: Path) -> Written:
+    """Write report.md, report.json and report.png into out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    where = {c.name: c for c in corpora}
+    md = _header(evaluation, where)
+    tables = {}
+    for name, rep in evaluation.reports.items():
+        tables[name] = default_table(rep)
+        md += _corpus(rep, where[name], evaluation.calibrated_on)
+    files = (out_dir / "report.md", out_dir / "report.json", out_dir / "report.png")
+    files[0].write_text("\n".join(md), encoding="utf-8")
+    files[1].write_text(evaluation.to_json(), encoding="utf-8")
+    bars = {
+        f"{name} {split}": f
+        for name, rep in evaluation.reports.items()
+        for split, f in rep.by_split.items()
+    }
+    chart.draw(bars, files[2])
+    return Written(evaluation, tables, files)
+
+
+def default_table(rep: Report) -> str:
+    return _table([(f"{s} split", f) for s, f in rep.by_split.items()] + [("all", rep.overall)])
+
+
+def _header(evaluation: Evaluation, where: dict[str, Corpus]) -> list[str]:
+    s = evaluation.settings
+    scored = ", ".join(
+        f"**{name}** (`{where[name].corpus_dir.as_posix()}`)" for name in evaluation.reports
+    )
+    md = ["# Evaluation report", "", f"Corpora scored: {scored}."]
+    md += [f"Not scored: **{name}**, {why}." for name, why in evaluation.skipped.items()]
+    md += [
+        "",
+        f"Settings: retrieval `{s['retrieval']}`, abstain below {s['abstain_below']}, "
+        f"model `{s['model']}`. Regenerate with `make eval`.",
+        "",
+    ]
+    thresholds = {
+        rep.ablations[DEFAULT].threshold
+        for rep in evaluation.reports.values()
+        if DEFAULT in rep.ablations
+    }
+    if evaluation.calibrated_on:
+        line = CALIBRATION.format(dev=_pooled(evaluation.calibrated_on))
+        if len(thresholds) == 1:
+            (threshold,) = thresholds
+            advice = "" if threshold == s["abstain_below"] else RECALIBRATE
+            line += " " + DEFAULT_THRESHOLD.format(
+                threshold=threshold, used=s["abstain_below"], advice=advice
+            )
+        md += [line, ""]
+    return md
+
+
+def _pooled(names: Sequence[str]) -> str:
+    """Where thresholds were calibrated: "the dev split of seeds", or of several together."""
+    if not names:
+        return "no dev split (no corpus has one)"
+    if len(names) == 1:
+        return f"the dev split of {names[0]}"
+    return f"the dev splits of {', '.join(names[:-1])} and {names[-1]} together"
+
+
+def _corpus(rep: Report, corpus: Corpus, calibrated_on: Sequence[str]) -> list[str]:
+    n = len(rep.results)
+    answerable = sum(r.answerable for r in rep.results)
+    md = [
+        f"## {rep.corpus}",
+        "",
+        f"Set: `{corpus.qa.as_posix()}` ({n} rows, {answerable} answerable), articles in "
+        f"`{corpus.corpus_dir.as_posix()}`.",
+        "",
+        "### Default configuration",
+        "",
+        default_table(rep),
+        "",
+    ]
+    for split, kinds in rep.by_kind.items():
+        md += [f"### By kind, {split} split", "", _table(list(kinds.items())), ""]
+    if rep.ablations:
+        md += _ablations(rep.ablations, rep.by_split, calibrated_on)
+    if rep.attribution:
+        md += _speakers(rep.attribution, corpus)
+    md += _misses(rep.results)
+    if rep.skipped_files:
+        md += ["### Articles not indexed", ""]
+        md += [f"- `{source}`: {why}" for source, why in rep.skipped_files]
+        md.append("")
+    return md
 
 
 def _table(rows: Sequence[tuple[str, Figures]]) -> str:
@@ -106,116 +177,72 @@ def _table(rows: Sequence[tuple[str, Figures]]) -> str:
     return "\n".join(lines)
 
 
-_KEY = (
-    ("MRR", "mrr"),
-    ("hit@3", "hit3"),
-    ("false abstain", "false_abstain"),
-    ("abst. R", "abstain_recall"),
-)
-
-
-def _versus(figs: dict, default: dict[str, Figures]) -> str:
+def _versus(by_split: dict[str, Figures], default: dict[str, Figures]) -> str:
     """How a configuration's key figures differ from the default's, split by split."""
     parts = []
     for split in ("dev", "test"):
-        if split not in figs or split not in default:
+        if split not in by_split or split not in default:
             continue
         changes = [
-            f"{label} {getattr(figs[split], a) - getattr(default[split], a):+.3f}"
+            f"{label} {getattr(by_split[split], a) - getattr(default[split], a):+.3f}"
             for label, a in _KEY
-            if abs(getattr(figs[split], a) - getattr(default[split], a)) > 1e-9
+            if abs(getattr(by_split[split], a) - getattr(default[split], a)) > 1e-9
         ]
         parts.append(f"{split} " + (", ".join(changes) if changes else "the same"))
     same = all(p.endswith("the same") for p in parts)
     return "the same as the default on both splits" if same else "; ".join(parts)
 
 
-def write_report(
-    assistant: Assistant, set_path: Path, out_dir: Path, ablations: bool = True
-) -> Written:
-    """Run the eval set, write report.md, report.json and report.png into out_dir."""
-    rows = load_rows(set_path)
-    rep = report("default", run(assistant, rows))
-    extra = (
-        {name: ablation(assistant, rows, changes) for name, changes in ABLATIONS.items()}
-        if ablations
-        else {}
-    )
-    rep = Report(rep.config, rep.overall, rep.by_split, rep.by_kind, rep.results, extra)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    table = _table([(f"{s} split", f) for s, f in rep.by_split.items()] + [("all", rep.overall)])
-    s = assistant.settings
-    md = [
-        "# Evaluation report",
-        "",
-        f"Set: `{set_path.as_posix()}` ({len(rows)} rows, "
-        f"{sum(r.answerable for r in rows)} answerable). Settings: retrieval "
-        f"`{s.retrieval}`, abstain below {s.abstain_below}, "
-        f"model `{assistant.embedder.name}`. Regenerate with `make eval`.",
-        "",
-        "## Default configuration",
-        "",
-        table,
-        "",
-    ]
-    for split, kinds in rep.by_kind.items():
-        md += [f"## By kind, {split} split", "", _table(list(kinds.items())), ""]
-    if extra:
-        md += _ablations(extra, rep.by_split)
-    labels = set_path.parent / "speakers.jsonl"
-    if labels.is_file():
-        md += _speakers(assistant, labels)
-    md += _misses(rep.results)
-    files = (out_dir / "report.md", out_dir / "report.json", out_dir / "report.png")
-    files[0].write_text("\n".join(md), encoding="utf-8")
-    files[1].write_text(rep.to_json(), encoding="utf-8")
-    chart.draw(rep.by_split, files[2])
-    return Written(rep, table, files)
-
-
-def _ablations(extra: dict[str, dict], default: dict[str, Figures]) -> list[str]:
-    md = [
-        "## Ablations",
-        "",
-        ABLATIONS_INTRO,
-        "",
-        _table([(f"{name} (t={figs['threshold']})", figs["test"]) for name, figs in extra.items()]),
-        "",
-        "Dev split:",
-        "",
-        _table([(name, figs["dev"]) for name, figs in extra.items()]),
-        "",
-        "Against the default configuration (MRR, hit@3, false abstain, abstention recall):",
-        "",
-    ]
-    md += [f"- {name}: {_versus(figs, default)}" for name, figs in extra.items()]
-    if any(figs["threshold"] < 0 for figs in extra.values()):
+def _ablations(
+    ablations: dict[str, Ablation], default: dict[str, Figures], calibrated_on: Sequence[str]
+) -> list[str]:
+    md = ["### Ablations", "", ABLATIONS_INTRO.format(dev=_pooled(calibrated_on)), ""]
+    for split, title in (("test", None), ("dev", "Dev split:")):
+        shown = [(name, a) for name, a in ablations.items() if split in a.by_split]
+        if not shown:
+            continue
+        if title:
+            md += [title, ""]
+        label = (lambda n, a: f"{n} (t={a.threshold})") if split == "test" else (lambda n, a: n)
+        md += [_table([(label(n, a), a.by_split[split]) for n, a in shown]), ""]
+    md += ["Against the default configuration (MRR, hit@3, false abstain, abstention recall):", ""]
+    md += [f"- {name}: {_versus(a.by_split, default)}" for name, a in ablations.items()]
+    if any(a.threshold < 0 for a in ablations.values()):
         md += ["", NEGATIVE_THRESHOLD]
     return [*md, ""]
 
 
-def _speakers(assistant: Assistant, labels: Path) -> list[str]:
-    att = attribution(assistant, load_labels(labels))
+def _speakers(by_split: dict[str, Attribution], corpus: Corpus) -> list[str]:
+    every = by_split["all"]
     md = [
-        "## Speaker attribution",
+        "### Speaker attribution",
         "",
-        f"Against `{labels.as_posix()}` ({att.sentences} sentences labelled by hand, "
-        f"{att.labelled} with a speaker): precision **{att.precision}**, recall "
-        f"**{att.recall}**, direct/reported right on {att.speech_accuracy} of the rightly "
-        f"attributed. {FIRST_QUOTE_SPEAKER}",
+        SPEAKERS.format(
+            labels=corpus.speakers.as_posix(), n=every.sentences, labelled=every.labelled
+        ),
         "",
+        "| labels | n | with a speaker | precision | recall | direct/reported right |",
+        "|---|---|---|---|---|---|",
     ]
-    md += [f"- {e}" for e in att.errors] or ["- no disagreement"]
+    md += [
+        f"| {split} | {a.sentences} | {a.labelled} | {a.precision:g} | {a.recall:g} | "
+        f"{a.speech_accuracy:g} |"
+        for split, a in by_split.items()
+    ]
+    md += ["", "Disagreements:", ""]
+    md += [f"- {e}" for e in every.errors[:MAX_ERRORS]] or ["- none"]
+    if len(every.errors) > MAX_ERRORS:
+        md.append(f"- … and {len(every.errors) - MAX_ERRORS} more (report.json lists them all)")
     return [*md, ""]
 
 
 def _misses(results: Sequence[RowResult]) -> list[str]:
     misses = [r for r in results if r.answerable and (r.rank is None or r.rank > 3)]
     wrong = [r for r in results if not r.answerable and not r.abstained]
-    md = ["## Rows missed (no answer in the first three quotes)", ""]
+    md = ["### Rows missed (no answer in the first three quotes)", ""]
     md += [
         f"- `{r.id}` ({r.split}, {r.kind}){' — abstained' if r.abstained else ''}" for r in misses
     ] or ["- none"]
-    md += ["", "## Unanswerable rows answered anyway", ""]
+    md += ["", "### Unanswerable rows answered anyway", ""]
     md += [f"- `{r.id}` ({r.split})" for r in wrong] or ["- none"]
     return [*md, ""]

@@ -1,20 +1,22 @@
-"""Grid search of the fusion and confidence weights on the dev split; the test split is never read.
+"""Grid search of the fusion and confidence weights on the dev splits; no test split is read.
 
     python eval/tune.py                # prints the best configurations, best first
     python eval/tune.py --confidence   # stage 2 only, with the fusion weights as they are
 
-Stage 1 ranks fusion weights by dev MRR (then hit@3) with abstention off. Stage 2,
-with the best fusion, calibrates a threshold for each set of confidence weights (at
-most 5% false abstains on dev) and ranks them by the abstention recall it reaches,
-then hit@3, then how well the confidence separates answerable from unanswerable rows
-over all thresholds (ROC AUC), which rests on every dev row rather than the few near
-the threshold.
+The dev rows of every corpus present (eval/corpora.py) are pooled. Stage 1 ranks
+fusion weights by dev MRR (then hit@3) with abstention off. Stage 2, with the best
+fusion, calibrates a threshold for each set of confidence weights (at most 5% false
+abstains on dev) and ranks them by the abstention recall it reaches, then hit@3, then
+how well the confidence separates answerable from unanswerable rows over all
+thresholds (ROC AUC), which rests on every dev row rather than the few near the
+threshold.
 """
 
 from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from eval.calibration import apply_threshold, calibrate  # noqa: E402
-from eval.rows import load_rows  # noqa: E402
-from eval.scoring import figures, run  # noqa: E402
-from rag import Assistant, Confidence, Settings, Weights  # noqa: E402
+from eval.corpora import present  # noqa: E402
+from eval.rows import Row, load_rows  # noqa: E402
+from eval.scoring import RowResult, figures, run  # noqa: E402
+from rag import Assistant, Confidence, Embedder, Settings, Weights  # noqa: E402
 
 FUSION = {
     "dense_sentence": [0.3, 0.4, 0.5],
@@ -44,44 +47,65 @@ CONFIDENCE = {
     "fraction": [0.0, 0.2, 0.4],
 }
 
+Bases = Mapping[str, Assistant]  # corpus -> its assistant, abstention off
+DevRows = Mapping[str, Sequence[Row]]  # corpus -> its dev rows
+
 
 def _variant(base: Assistant, **changes: Any) -> Assistant:
     settings = replace(base.settings, **changes)
     return Assistant(base.corpus_dir, base.index_dir, settings, embedder=base.embedder)
 
 
+def _run(bases: Bases, rows: DevRows, **changes: Any) -> list[RowResult]:
+    """Every corpus's dev rows, answered with these changes to the settings."""
+    return [r for name, base in bases.items() for r in run(_variant(base, **changes), rows[name])]
+
+
 def main() -> None:
-    rows = [r for r in load_rows(ROOT / "eval" / "qa.jsonl") if r.split == "dev"]
-    base = Assistant(ROOT / "seeds", ROOT / "index", Settings(abstain_below=-1.0))
+    found, skipped = present()
+    for name, why in skipped.items():
+        print(f"{name}: skipped, {why}")
+    bases: dict[str, Assistant] = {}
+    rows: dict[str, list[Row]] = {}
+    embedder: Embedder | None = None
+    for c in found:
+        base = Assistant(
+            ROOT / c.corpus_dir, ROOT / c.index_dir, Settings(abstain_below=-1.0), embedder=embedder
+        )
+        embedder = base.embedder
+        bases[c.name] = base
+        rows[c.name] = [r for r in load_rows(ROOT / c.qa) if r.split == "dev"]
+    print(", ".join(f"{name}: {len(r)} dev rows" for name, r in rows.items()))
     if "--confidence" not in sys.argv[1:]:
-        fusion(base, rows)
-    confidence(base, rows)
+        fusion(bases, rows)
+    confidence(bases, rows)
 
 
-def fusion(base: Assistant, rows: list) -> None:
+def fusion(bases: Bases, rows: DevRows) -> None:
     scored = []
     keys = list(FUSION)
     for values in itertools.product(*(FUSION[k] for k in keys)):
         weights = Weights(**dict(zip(keys, values, strict=True)))
-        f = figures(run(_variant(base, weights=weights), rows))
+        f = figures(_run(bases, rows, weights=weights))
         scored.append((f.mrr, f.hit3, f.hit1, weights))
     scored.sort(key=lambda x: x[:3], reverse=True)
     print("Stage 1, fusion (dev, abstention off):")
     for mrr, hit3, hit1, weights in scored[:8]:
         print(f"  MRR {mrr:.4f} hit@3 {hit3:.4f} hit@1 {hit1:.4f} {weights}")
-    current = next(s for s in scored if s[3] == base.settings.weights)
+    now = next(iter(bases.values())).settings.weights
+    current = next(s for s in scored if s[3] == now)
     print(
         f"  current: MRR {current[0]:.4f} hit@3 {current[1]:.4f}, rank {scored.index(current) + 1}"
     )
 
 
-def confidence(base: Assistant, rows: list) -> None:
+def confidence(bases: Bases, rows: DevRows) -> None:
     print("Stage 2, confidence (dev, with the current fusion):")
     found = []
     keys = list(CONFIDENCE)
     for values in itertools.product(*(CONFIDENCE[k] for k in keys)):
         conf = Confidence(**dict(zip(keys, values, strict=True)))
-        raw = run(_variant(base, confidence=conf), rows)
+        raw = _run(bases, rows, confidence=conf)
         threshold = calibrate(raw)
         f = figures(apply_threshold(raw, threshold))
         auc = roc_auc_score([r.answerable for r in raw], [r.confidence for r in raw])

@@ -6,6 +6,7 @@ answer = Assistant(corpus_dir="seeds", index_dir="index").ask("What did Rutte sa
 
 from rag.assistant import Assistant
 from rag.config import Confidence, IndexSettings, Settings, Weights
+from rag.embedding import Embedder
 from rag.errors import CorpusError, IndexCorruptError, ModelError, RagError
 from rag.text import normalize
 from rag.types import Answer, Citation, Document, Quote, Sentence, SyncReport
@@ -17,6 +18,7 @@ __all__ = [
     "Confidence",
     "CorpusError",
     "Document",
+    "Embedder",
     "IndexCorruptError",
     "IndexSettings",
     "ModelError",

@@ -27,7 +27,7 @@ def index(seeds_index):
 
 
 def test_attribution_against_the_hand_labels(assistant):
-    att = attribution(assistant, load_labels(ROOT / "eval" / "speakers.jsonl"))
+    att = attribution(assistant, load_labels(ROOT / "eval" / "speakers.jsonl"))["all"]
     assert att.sentences == sum(
         len(split_sentences(p.read_text(encoding="utf-8"))) for p in (ROOT / "seeds").glob("*.txt")
     )
