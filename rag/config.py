@@ -3,7 +3,7 @@
 Index settings change what is embedded and are recorded in the index manifest; a
 saved index built with other values is rebuilt. Answer settings only change how a
 question is answered. The fusion weights and the abstention threshold were
-calibrated on the eval set's dev split (`python -m eval.tune`), never per question.
+calibrated on the eval sets' dev splits (`python eval/tune.py`), never per question.
 """
 
 from __future__ import annotations

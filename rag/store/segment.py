@@ -46,6 +46,51 @@ class DocRecord:
         return " ".join(self.sentence_text(i) for i in range(a, b))
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Which record each sentence and passage row of a segment belongs to."""
+
+    sentence_doc: list[int]  # the record of each sentence
+    sentence_local: list[int]  # its number within the record
+    heading: list[bool]  # a title, heading or list item rather than body text
+    passage_doc: list[int]
+    passage_first: list[int]  # a passage's first sentence, numbered across the segment
+    passage_last: list[int]  # one past its last
+
+    @classmethod
+    def of(cls, records: Sequence[DocRecord]) -> _Rows:
+        rows = cls([], [], [], [], [], [])
+        offset = 0
+        for r, record in enumerate(records):
+            n = len(record.sentences)
+            rows.sentence_doc.extend([r] * n)
+            rows.sentence_local.extend(range(n))
+            rows.heading.extend(s.kind != "body" for s in record.sentences)
+            for a, b in record.passages:
+                rows.passage_doc.append(r)
+                rows.passage_first.append(offset + a)
+                rows.passage_last.append(offset + b)
+            offset += n
+        return rows
+
+    def membership(self) -> sparse.csr_matrix:
+        """Passages × sentences, 1 where the passage holds the sentence."""
+        lengths = np.asarray(self.passage_last, dtype=np.int32) - np.asarray(
+            self.passage_first, dtype=np.int32
+        )
+        first, last = self.passage_first, self.passage_last
+        return sparse.csr_matrix(
+            (
+                np.ones(int(lengths.sum()), dtype=np.int32),
+                np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)])
+                if first
+                else np.zeros(0, dtype=np.int32),
+                np.concatenate([[0], np.cumsum(lengths)]),
+            ),
+            shape=(len(self.passage_doc), len(self.sentence_doc)),
+        )
+
+
 class Segment:
     """Articles indexed and saved together: records, vectors, FAISS, term counts. Immutable."""
 
@@ -67,73 +112,54 @@ class Segment:
         self.passage_vectors = passage_vectors
         self.sentence_terms = sentence_terms
         self.entry: dict = {}  # its line in the generation manifest, set once saved
-        s_doc: list[int] = []
-        s_local: list[int] = []
-        p_doc: list[int] = []
-        p_first: list[int] = []
-        p_last: list[int] = []
-        heading: list[bool] = []
-        offset = 0
-        for r, record in enumerate(self.records):
-            n = len(record.sentences)
-            s_doc += [r] * n
-            s_local += range(n)
-            heading += (s.kind != "body" for s in record.sentences)
-            for a, b in record.passages:
-                p_doc.append(r)
-                p_first.append(offset + a)
-                p_last.append(offset + b)
-            offset += n
-        self.sentence_doc = np.asarray(s_doc, dtype=np.int32)
-        self.sentence_local = np.asarray(s_local, dtype=np.int32)
-        self.sentence_is_heading = np.asarray(heading, dtype=np.bool_)
-        self.passage_doc = np.asarray(p_doc, dtype=np.int32)
-        self.passage_first = np.asarray(p_first, dtype=np.int32)
-        self.passage_last = np.asarray(p_last, dtype=np.int32)
-        for what, vectors, n in (
-            ("sentence", sentence_vectors, offset),
-            ("passage", passage_vectors, len(p_doc)),
-        ):
-            if vectors.ndim != 2 or vectors.shape != (n, dim) or vectors.dtype != np.float32:
-                raise IndexCorruptError(
-                    f"segment {name}: {what} vectors have shape {vectors.shape}, not ({n}, {dim})"
-                )
-        if sentence_terms.rows.shape[0] != offset:
-            raise IndexCorruptError(
-                f"segment {name}: term counts for {sentence_terms.rows.shape[0]} sentences, "
-                f"not {offset}"
-            )
+        rows = _Rows.of(self.records)
+        self.sentence_doc = np.asarray(rows.sentence_doc, dtype=np.int32)
+        self.sentence_local = np.asarray(rows.sentence_local, dtype=np.int32)
+        self.sentence_is_heading = np.asarray(rows.heading, dtype=np.bool_)
+        self.passage_doc = np.asarray(rows.passage_doc, dtype=np.int32)
+        self.passage_first = np.asarray(rows.passage_first, dtype=np.int32)
+        self.passage_last = np.asarray(rows.passage_last, dtype=np.int32)
+        self._check(dim)
         # Passage × sentence membership: passage term counts, and the passages of a sentence.
-        lengths = self.passage_last - self.passage_first
-        members = sparse.csr_matrix(
-            (
-                np.ones(int(lengths.sum()), dtype=np.int32),
-                np.concatenate([np.arange(a, b) for a, b in zip(p_first, p_last, strict=True)])
-                if p_first
-                else np.zeros(0, dtype=np.int32),
-                np.concatenate([[0], np.cumsum(lengths)]),
-            ),
-            shape=(len(p_doc), offset),
-        )
+        members = rows.membership()
         self.passage_terms = sentence_terms.combine(members)
         holders = members.tocsc()
         self.holder_ptr = holders.indptr.astype(np.int64)
         self.holder_ids = holders.indices.astype(np.int32)
         self.kinds: dict[RowKind, FaissKind] = dict(kinds or {})
         self.faiss: dict[RowKind, faiss.Index] = {}
-        prebuilt = prebuilt or {}
         for which in ROW_KINDS:
-            vectors = self.vectors(which)
-            kind = self.kinds.setdefault(which, index_type(len(vectors)))
-            built = prebuilt.get(which)
-            if built is None:
-                built = build_faiss(np.ascontiguousarray(vectors), kind)
-            elif built.ntotal != len(vectors) or built.d != dim:
+            self.faiss[which] = self._faiss(which, (prebuilt or {}).get(which), dim)
+
+    def _check(self, dim: int) -> None:
+        """IndexCorruptError unless there is a vector and a term count for every row."""
+        for what, vectors, n in (
+            ("sentence", self.sentence_vectors, self.sentences),
+            ("passage", self.passage_vectors, self.passages),
+        ):
+            if vectors.ndim != 2 or vectors.shape != (n, dim) or vectors.dtype != np.float32:
                 raise IndexCorruptError(
-                    f"segment {name}: {which}.faiss holds {built.ntotal} vectors, "
-                    f"not {len(vectors)}"
+                    f"segment {self.name}: {what} vectors have shape {vectors.shape}, "
+                    f"not ({n}, {dim})"
                 )
-            self.faiss[which] = built
+        counted = self.sentence_terms.rows.shape[0]
+        if counted != self.sentences:
+            raise IndexCorruptError(
+                f"segment {self.name}: term counts for {counted} sentences, not {self.sentences}"
+            )
+
+    def _faiss(self, which: RowKind, built: faiss.Index | None, dim: int) -> faiss.Index:
+        """The FAISS index of one kind of row: the one loaded, checked, or one built now."""
+        vectors = self.vectors(which)
+        kind = self.kinds.setdefault(which, index_type(len(vectors)))
+        if built is None:
+            return build_faiss(np.ascontiguousarray(vectors), kind)
+        if built.ntotal != len(vectors) or built.d != dim:
+            raise IndexCorruptError(
+                f"segment {self.name}: {which}.faiss holds {built.ntotal} vectors, "
+                f"not {len(vectors)}"
+            )
+        return built
 
     @property
     def sentences(self) -> int:
