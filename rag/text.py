@@ -290,9 +290,29 @@ def _strip(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _quote_marks(text: str) -> int:
-    """Net count of quotation marks that leave a quotation open (odd means it toggles)."""
-    return len(_DQ.findall(text)) + len(_SQ_OPEN.findall(text)) + len(_SQ_CLOSE.findall(text))
+_DQ_OPEN = re.compile(r"\u201c|\u201e|(?:^|(?<=[\s(\[\u2014-]))\"(?=\S)")
+
+
+def quote_marks(text: str) -> list[tuple[int, bool]]:
+    """(position, opens) of each quotation mark: curly marks say which they are; a
+    straight one opens after a space or at the start and closes elsewhere. News copy
+    reopens a quotation that runs on ('"…age. "I wish…'), so an opening mark inside a
+    quotation keeps it open rather than closing it. Single marks count only in text
+    with no double ones: elsewhere they are quotations inside quotations, or
+    apostrophes ("Evans' shop").
+    """
+    marks = [(m.start(), bool(_DQ_OPEN.match(text, m.start()))) for m in _DQ.finditer(text)]
+    if not marks:
+        marks += [(m.start(), True) for m in _SQ_OPEN.finditer(text)]
+        marks += [(m.start(), False) for m in _SQ_CLOSE.finditer(text)]
+    return sorted(marks)
+
+
+def inside_after(text: str, inside: bool) -> bool:
+    """Whether a quotation is open after `text`, given whether one was open before it."""
+    for _, opens in quote_marks(text):
+        inside = opens
+    return inside
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -335,8 +355,7 @@ def split_sentences(text: str) -> list[Sentence]:
                 sentences.append(
                     Sentence(base + offset + a, base + offset + b, kind, paragraph, group)
                 )
-                if _quote_marks(body[a:b]) % 2 == 1:
-                    inside = not inside
+                inside = inside_after(body[a:b], inside)
     return sentences
 
 
