@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 
 RETRIEVAL_MODES = ("hybrid", "dense", "lexical", "hybrid-rrf")
 PASSAGE_VECTORS = ("mean", "embedded")
-DENSE_QUERIES = ("topic", "person+topic", "blend", "question")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,6 @@ class Settings:
     retrieval: str = "hybrid"
     weights: Weights = field(default_factory=Weights)
     confidence: Confidence = field(default_factory=Confidence)
-    dense_query: str = "blend"  # embedded: "topic", "person+topic", "blend" of both, "question"
     person_from_mention: bool = False  # a known person named anywhere counts as "whose words"
     # A known person named outside "What did X say…": the question is embedded without
     # the name, which otherwise draws it to every sentence about that person.
@@ -101,10 +99,6 @@ class Settings:
         if self.retrieval not in RETRIEVAL_MODES:
             raise ValueError(
                 f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}, got {self.retrieval!r}"
-            )
-        if self.dense_query not in DENSE_QUERIES:
-            raise ValueError(
-                f"dense_query must be one of {', '.join(DENSE_QUERIES)}, got {self.dense_query!r}"
             )
         if not 1 <= self.max_quotes <= 20:
             raise ValueError(f"max_quotes must be between 1 and 20, got {self.max_quotes}")

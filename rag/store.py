@@ -35,20 +35,23 @@ import re
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import numpy as np
 from scipy import sparse
 
+from rag.analysis.registry import ArticlePerson, People
+from rag.analysis.speakers import attribute
 from rag.config import IndexSettings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, RagError
 from rag.lexical import BM25, TermCounts
-from rag.speakers import attribute
 from rag.text import fold, split_sentences, tokenize
 from rag.types import Document, Sentence, SyncReport
 
@@ -58,7 +61,7 @@ FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK = ".lock"
 LOCK_TIMEOUT_S = 900
-SPLITTER = "syntok+rules-1, speakers-1"  # change it when splitting or attribution changes
+SPLITTER = "syntok+rules-2, people-1, speakers-2"  # change it when splitting or attribution changes
 MAX_SEGMENTS = 8
 _FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy", "sentence_terms.npz")
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}\.json")
@@ -145,6 +148,7 @@ class DocRecord:
     document: Document
     sentences: tuple[Sentence, ...]
     passages: tuple[tuple[int, int], ...]
+    people: tuple[ArticlePerson, ...] = ()  # whom the article names, as it names them
 
     def sentence_text(self, i: int) -> str:
         s = self.sentences[i]
@@ -177,14 +181,21 @@ def split_passages(
 
 
 def analyse(document: Document, settings: IndexSettings, embedder: Embedder) -> DocRecord:
+    """An article's sentences with their speakers, its people and its passages."""
     spans = split_sentences(document.text)
+    attributed, people, _ = attribute(document.text, spans)
     sentences = tuple(
         replace(s, speaker=who, speech=mode)
-        for s, (who, mode) in zip(spans, attribute(document.text, spans), strict=True)
+        for s, (who, mode) in zip(spans, attributed, strict=True)
     )
     texts = [document.text[s.start : s.end] for s in sentences]
     passages = split_passages(texts, settings, embedder.count_tokens)
-    return DocRecord(document, sentences, passages)
+    named = tuple(
+        ArticlePerson(p.name, p.gender, tuple(sorted(p.forms)), tuple(sorted(p.roles)))
+        for p in people
+        if p.evidence or any(s.speaker == p.name for s in sentences)
+    )
+    return DocRecord(document, sentences, passages, named)
 
 
 class Segment:
@@ -361,6 +372,24 @@ class Index:
         self.bm25_passages = BM25([s.passage_terms for s in self.segments])
         self._by_source = {r.document.source: i for i, r in enumerate(self.records)}
 
+    @cached_property
+    def people(self) -> People:
+        """Everyone the articles name, one person per full name (built on first use)."""
+        return People(
+            (
+                r.document.source,
+                r.people,
+                Counter(s.speaker for s in r.sentences if s.speaker),
+            )
+            for r in self.records
+        )
+
+    def speaker(self, g: int) -> str | None:
+        """The corpus-wide name of whoever sentence g is attributed to."""
+        record, local = self.place(g)
+        who = record.sentences[local].speaker
+        return None if who is None else self.people.canonical(record.document.source, who)
+
     @property
     def size(self) -> int:
         return len(self.sentence_doc)
@@ -482,6 +511,7 @@ def _write_segment(index_dir: Path, segment: Segment) -> dict:
                 for s in r.sentences
             ],
             "passages": [list(p) for p in r.passages],
+            "people": [p.to_list() for p in r.people],
         }
         for r in segment.records
     ]
@@ -666,7 +696,11 @@ def _record(d: dict) -> DocRecord:
     for a, b in passages:
         if not 0 <= a < b <= len(sentences):
             raise IndexCorruptError(f"passage {a}:{b} outside {document.source}")
-    return DocRecord(document, sentences, passages)
+    try:
+        people = tuple(ArticlePerson.from_list(p) for p in d.get("people", ()))
+    except (TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"people of {document.source} cannot be read: {exc}") from exc
+    return DocRecord(document, sentences, passages, people)
 
 
 # --- Opening with an update ----------------------------------------------------------------

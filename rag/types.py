@@ -38,6 +38,23 @@ class Sentence:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonInfo:
+    """A person of the corpus, as `Assistant.people()` lists them.
+
+    `name` is canonical (the full name most of their sentences are attributed under);
+    `forms` are the ways the articles write them ("Ana Lind", "Ms Lind", "Lind");
+    `roles` what the articles call them ("finance minister"); `sentences` counts the
+    sentences attributed to them; `articles` the files that name them.
+    """
+
+    name: str
+    forms: tuple[str, ...]
+    roles: tuple[str, ...]
+    sentences: int
+    articles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """Where a quote stands: `text[start:end]` of the file `source` (relative to the corpus)."""
 
@@ -79,7 +96,7 @@ class Answer:
 
     `quotes` is empty when the corpus holds nothing that supports an answer; then
     `abstained` is true and `markdown` says so. `resolved_question` is the question
-    as understood, after borrowing from earlier turns ("And about Iran?").
+    as understood, after borrowing from earlier turns ("And about tariffs?").
     """
 
     question: str

@@ -9,7 +9,6 @@ from rag import IndexSettings, Settings
     ("make", "field"),
     [
         (lambda: Settings(retrieval="fuzzy"), "retrieval"),
-        (lambda: Settings(dense_query="title"), "dense_query"),
         (lambda: Settings(max_quotes=0), "max_quotes"),
         (lambda: Settings(candidates=0), "candidates"),
         (lambda: IndexSettings(passage_vectors="max"), "passage_vectors"),
@@ -24,4 +23,3 @@ def test_bad_settings_are_refused_naming_the_field(make, field):
 
 def test_defaults_are_valid_and_recorded():
     assert IndexSettings().as_dict()["passage_vectors"] == "mean"
-    assert Settings().dense_query == "blend"

@@ -149,6 +149,9 @@ def test_related_terms_join_stems_of_one_word_family():
     assert bm25.related(tokenize("recognising")[0]) == ["recogn", "recognit"]
     assert bm25.related("occup") == []  # the term itself is not "related"
     assert bm25.related("gen") == []  # too short to say
+    # A term the corpus never uses meets its spellings a letter or two apart.
+    assert bm25.related(tokenize("Baltik")[0]) == ["baltic"]
+    assert "generat" in bm25.related(tokenize("generashion")[0])
     # Weighted terms: a related term counts at its weight.
     half = bm25.scores(["occup"], [0.5])
     np.testing.assert_allclose(half, bm25.scores(["occup"]) / 2, rtol=1e-6)

@@ -125,7 +125,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     declare recall remark report reiterate assert contend allege point praise criticise
     criticize condemn question dismiss welcome insist reckon feel admit rule tweet joke
     boast concede blast slam hail call characterise characterize highlight indicate
-    outline plead propose recommend urge worry wonder announce clarify signal foresee
+    outline plead propose recommend urge worry wonder announce clarify signal foresee express see play
     """
     )
 )
@@ -142,6 +142,8 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     "rule": ("ruled out", "rules out", "rule out", "ruling out"),
     "call": ("called", "calls for", "call for", "calling for"),
     "play": ("played down", "plays down", "play down", "playing down"),
+    "see": ("sees",),  # "He sees a chance that…"; "saw" is as often a rise in sales
+    "foresee": ("foresee", "foresees", "foresaw", "foreseeing"),
 }
 
 # Words that, inside a capitalised run, make it an organisation, a place or an event

@@ -23,6 +23,7 @@ person; only names are found, so a mononym ("Madonna") is nobody unless titled.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.analysis.lexicon import (
@@ -140,6 +141,8 @@ def _role_before(text: str, start: int) -> str:
     for w in reversed(words):
         if not w[0].isalpha() or w.lower() in _ROLE_BEFORE_STOP and w.lower() != "and":
             break
+        if w[0].isupper() and not (w.isupper() and len(w) > 1) and not _is_role(w.lower()):
+            break  # a role is in lower case, an acronym ("UN envoy"), or opens the sentence
         phrase.insert(0, w)
         if len(phrase) >= 6:
             break
@@ -178,6 +181,7 @@ class _Named:
     name_start: int
 
 
+_PLACE_BEFORE = re.compile(r"\b(?:in|to|from|into|across|at|near|with|against|of)\s+$", re.I)
 _DETERMINER = re.compile(r"\b(?:the|a|an)\s+$", re.IGNORECASE)
 
 
@@ -247,7 +251,7 @@ def _same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def find_people(text: str) -> tuple[list[Person], list[Mention]]:
     """The people of an article and their mentions by name, surname and role, in order."""
-    runs = _runs(text)
+    runs = [_drop_opener(r, text) for r in _runs(text)]
     people: list[Person] = []
     full: list[tuple[str, ...]] = []  # the words of each person's name
     named: list[tuple[_Named, int]] = []
@@ -287,7 +291,11 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
                 index = person_for(_label(run, parsed))
             kind = "surname"
         person = people[index]
-        person.evidence |= kind == "surname"
+        # A surname standing alone tells a person, unless it follows "in", "to"…: then
+        # it is as likely a place ("talks in Lund").
+        person.evidence |= kind == "surname" and not _PLACE_BEFORE.search(
+            text[max(0, run.start - 8) : run.start]
+        )
         if parsed is not None:
             person.evidence |= bool(parsed.honorific or parsed.title)
             if parsed.honorific:
@@ -323,6 +331,20 @@ def _one_edit(a: str, b: str) -> bool:
         if len(a) < len(b)
         else a[i + 1 :] == b[i + 1 :]
     )
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”‘’'(\n–—-]\s*|\n)$")
+
+
+def _drop_opener(run: Run, text: str) -> Run:
+    """ "Will Lund Fall?" at a sentence's start: a first word the article also writes in
+    lower case ("will") opens the sentence; it is no first name."""
+    if len(run.words) < 2 or not _SENTENCE_START.search(text[max(0, run.start - 3) : run.start]):
+        return run
+    first = run.words[0]
+    if not re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text):
+        return run
+    return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
 
 
 def _bare_surname(run: Run) -> tuple[str, ...]:
@@ -371,25 +393,35 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
             words.append((w.group().lower(), w.end()))
             end = w.end()
         # The phrase ends at its last role noun: "the finance chief" (not "the finance").
-        last = max((k for k, (w, _) in enumerate(words) if w in ROLE_NOUNS), default=-1)
+        last = max((k for k, (w, _) in enumerate(words) if _is_role(w)), default=-1)
         if last < 0 or any(w in _ROLE_BEFORE_STOP for w, _ in words[: last + 1]):
             continue
         phrase = [w for w, _ in words[: last + 1]]
         stop = words[last][1]
         if any(a < stop and m.start() < b for a, b in taken):
             continue  # "the chief executive Tom Ray": the name itself is the mention
-        fits = [
-            i for i, p in enumerate(people) if any(phrase[-1] in role_heads(r) for r in p.roles)
-        ]
-        exact = [i for i in fits if any(all(w in r for w in phrase) for r in people[i].roles)]
-        fits = exact or fits
-        if not fits:
-            continue
-        before = [n for n in named if n.start < m.start() and n.person in fits]
-        index = before[-1].person if before else (fits[0] if len(fits) == 1 else None)
+        index = with_role(people, named, phrase, m.start())
         if index is not None:
             out.append(Mention(m.start(), stop, index, "role"))
     return out
+
+
+def with_role(
+    people: Sequence[Person], named: Sequence[Mention], phrase: Sequence[str], at: int
+) -> int | None:
+    """The person a role stands for at `at` ("minister", "finance chief"): among those the
+    article gave that role (all its words, else its head noun), the one named last
+    before, else the only one."""
+    heads = [w for w in phrase if w in ROLE_NOUNS]
+    if not heads:
+        return None
+    fits = [i for i, p in enumerate(people) if any(heads[-1] in role_heads(r) for r in p.roles)]
+    exact = [i for i in fits if any(all(w in r for w in phrase) for r in people[i].roles)]
+    fits = exact or fits
+    if not fits:
+        return None
+    before = [n for n in named if n.start < at and n.person in fits]
+    return before[-1].person if before else (fits[0] if len(fits) == 1 else None)
 
 
 def name_key(name: str) -> str:

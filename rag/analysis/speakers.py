@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.analysis.lexicon import PRONOUNS, SPEECH_VERBS, speech_forms
-from rag.analysis.people import Mention, Person, find_people
+from rag.analysis.people import Mention, Person, find_people, with_role
 from rag.text import quote_marks
 from rag.types import Sentence
 
@@ -172,6 +172,12 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
             continue  # "Says" mid-sentence is a name or a title, not the verb
         head = frame[: verb.start()]
         tail = frame[verb.end() :]
+        if verb.group().lower().endswith("ing") and re.search(r",\s*$", head):
+            # "…, warning that…": the participle's subject is the sentence's.
+            first = _sentence_subject(art, s, mentions)
+            if first is not None:
+                found.append(_Who(first[0], verb.start(), False))
+            continue
         who = None
         for other in (False, True):
             who = _subject_before(art, s, head, mentions, speakers, other)
@@ -180,7 +186,9 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
                 break
         if who is not None:
             rest = re.sub(r"^[^,.;:!?]*", "", tail) if who.at >= verb.start() else tail
-            before = art.text[s.start : s.start + verb.start()]
+            # The attribution closes the sentence when its clause (subject and verb)
+            # follows a comma or a quotation and little comes after it.
+            before = art.text[s.start : s.start + min(who.at, verb.start())]
             trailing = (
                 bool(re.search(r"[,\"”’]\s*$", before)) and len(re.findall(r"\w+", rest)) <= 8
             )
@@ -202,10 +210,12 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
 
 
 def _main(found: list[_Who]) -> _Who:
-    """The attribution that governs the sentence: one closing it ("…, Varga noted."),
-    else the first ("Hale said he thought…" is Hale's)."""
-    trailing = [w for w in found if w.trailing]
-    return trailing[-1] if trailing else found[0]
+    """The attribution that governs the sentence: a person's closing it ("…, Varga
+    noted."), else a person's first ("Hale said he thought…" is Hale's); words given to
+    no named person ("the firm said") only when no person is given any."""
+    people = [w for w in found if w.person is not None]
+    trailing = [w for w in people if w.trailing]
+    return trailing[-1] if trailing else people[0] if people else found[0]
 
 
 _PRONOUN_SUBJECT = re.compile(r"\b(he|she)" + _BETWEEN.pattern[1:], re.IGNORECASE)
@@ -237,10 +247,10 @@ def _subject_before(
             gap = gap[1:]  # "Evans' shop"
         if _BETWEEN.match(gap):
             if art.people[m.person].evidence:
-                return _Who(m.person, end)
+                return _Who(m.person, m.start - s.start)
             # A name of capitals alone may end an apposition ("Ada Holm, vice president,
             # Harbour Systems, said"): a person named before it with more to go on wins.
-            fallback = fallback or _Who(m.person, end)
+            fallback = fallback or _Who(m.person, m.start - s.start)
     if fallback is not None:
         return fallback
     # "Hale likened the plan to a race and said…": the subject of the first verb.
@@ -262,6 +272,13 @@ def _subject_before(
     return None
 
 
+# What may come before a sentence's subject: a conjunction, capitalised words of the
+# same noun phrase ("UN Secretary General Ana Lind").
+_OPENING = re.compile(
+    r"\W*(?:(?:[Bb]ut|[Aa]nd|[Yy]et|[Ss]o|[Hh]owever|[Mm]eanwhile)\W+)?(?:[A-Z][\w.'’-]*\s+){0,3}"
+)
+
+
 def _sentence_subject(
     art: _Article, s: Sentence, mentions: list[Mention]
 ) -> tuple[int, int] | None:
@@ -270,7 +287,7 @@ def _sentence_subject(
         return None
     m = mentions[0]
     opening = art.text[s.start : m.start]
-    if re.fullmatch(r"\W*(?:(?:but|and|yet|so|however|meanwhile)\W+)?", opening, re.IGNORECASE):
+    if re.fullmatch(_OPENING, opening):
         return m.person, m.end - s.start
     return None
 
@@ -302,6 +319,12 @@ def _subject_after(
     p = re.match(r"\s+(he|she)\b", tail, re.IGNORECASE)
     if p:
         who = art.pronoun(PRONOUNS[p.group(1).lower()], s.start + verb_end, speakers)
+        if who is not None:
+            return _Who(who, verb_end)
+    # A headline's bare role: "Tolls to rise, says minister".
+    role = re.match(r"\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)\s*[.!?]?\s*$", tail)
+    if role and s.kind in ("title", "heading"):
+        who = with_role(art.people, art.mentions, role.group(1).lower().split(), s.start)
         if who is not None:
             return _Who(who, verb_end)
     if other and re.match(r"\s+(?:the|a|an|its|his|her|their)?\s*[\w'’-]+", tail):
