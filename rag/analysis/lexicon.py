@@ -113,6 +113,19 @@ ROLE_NOUNS: dict[str, str] = {
 
 PRONOUNS: dict[str, str] = {"he": "m", "she": "f"}
 
+# Role nouns that name an unnamed source ("a spokesman said", "said one analyst"): unlike
+# "the 74-year-old comedian", they never stand for the person the story is about.
+UNNAMED_SOURCES: frozenset[str] = frozenset(
+    words(
+        """
+        spokesman spokeswoman spokesperson official officials analyst analysts expert experts
+        source sources representative officer aide adviser advisor lawyer attorney fan fans
+        user users customer customers worker workers employee employees student students
+        pupil teacher colleague rival opponent observer observers insider insiders
+        """
+    )
+)
+
 # Speech verbs by their base form; `speech_forms` inflects them. Verbs of opinion
 # ("believes", "thinks") report a view as much as words, and news copy uses them so.
 SPEECH_VERBS: tuple[str, ...] = tuple(
@@ -125,7 +138,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     declare recall remark report reiterate assert contend allege point praise criticise
     criticize condemn question dismiss welcome insist reckon feel admit rule tweet joke
     boast concede blast slam hail call characterise characterize highlight indicate
-    outline plead propose recommend urge worry wonder announce clarify signal foresee express see play
+    outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice
     """
     )
 )

@@ -34,6 +34,7 @@ from rag.analysis.lexicon import (
     ROLE_NOUNS,
     SPEECH_VERBS,
     TITLE_WORDS,
+    UNNAMED_SOURCES,
     speech_forms,
     words,
 )
@@ -67,6 +68,9 @@ class Person:
     @property
     def surname(self) -> str:
         return self.name.split()[-1]
+
+
+EPITHET = -1  # a Mention's person for "the 74-year-old comedian": whoever the story is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +185,11 @@ class _Named:
     name_start: int
 
 
+_NUMBER = re.compile(
+    r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundred|thousand)(?:-|$)",
+    re.IGNORECASE,
+)
 _PLACE_BEFORE = re.compile(r"\b(?:in|to|from|into|across|at|near|with|against|of)\s+$", re.I)
 _DETERMINER = re.compile(r"\b(?:the|a|an)\s+$", re.IGNORECASE)
 
@@ -219,8 +228,10 @@ def _parse(run: Run, text: str) -> _Named | None:
         return None
     if _is_role(name[-1].lower()):
         return None  # "a Republican Senator": a role, not a name
-    if any(w.lower() in NOT_NAMES for w in name):
+    if any(w.lower() in NOT_NAMES or _NUMBER.search(w) for w in name):
         return None
+    if name[-1].lower().endswith(("ish", "ese")):
+        return None  # "Twenty-seven British": a nationality ends no name
     if len(name) == 1 and not (honorific or title):
         return None
     return _Named(run, honorific, " ".join(title), name, run.starts[k])
@@ -393,16 +404,23 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
             words.append((w.group().lower(), w.end()))
             end = w.end()
         # The phrase ends at its last role noun: "the finance chief" (not "the finance").
-        last = max((k for k, (w, _) in enumerate(words) if _is_role(w)), default=-1)
+        last = max(
+            (k for k, (w, _) in enumerate(words) if _is_role(w) or w.endswith("-year-old")),
+            default=-1,
+        )
         if last < 0 or any(w in _ROLE_BEFORE_STOP for w, _ in words[: last + 1]):
             continue
         phrase = [w for w, _ in words[: last + 1]]
+        if phrase[-1].endswith("-year-old"):
+            phrase[-1] = "year-old"  # "the 30-year-old": an epithet like any other
         stop = words[last][1]
         if any(a < stop and m.start() < b for a, b in taken):
             continue  # "the chief executive Tom Ray": the name itself is the mention
         index = with_role(people, named, phrase, m.start())
         if index is not None:
             out.append(Mention(m.start(), stop, index, "role"))
+        elif m.group().strip().lower() == "the" and phrase[-1] not in UNNAMED_SOURCES:
+            out.append(Mention(m.start(), stop, EPITHET, "epithet"))
     return out
 
 
@@ -417,6 +435,8 @@ def with_role(
         return None
     fits = [i for i, p in enumerate(people) if any(heads[-1] in role_heads(r) for r in p.roles)]
     exact = [i for i in fits if any(all(w in r for w in phrase) for r in people[i].roles)]
+    if len(phrase) > 1 and not exact:
+        return None  # "the Two Harbours star": the head alone would be a guess
     fits = exact or fits
     if not fits:
         return None

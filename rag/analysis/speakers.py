@@ -27,8 +27,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.analysis.lexicon import PRONOUNS, SPEECH_VERBS, speech_forms
-from rag.analysis.people import Mention, Person, find_people, with_role
+from rag.analysis.lexicon import PRONOUNS, ROLE_NOUNS, SPEECH_VERBS, speech_forms
+from rag.analysis.people import EPITHET, Mention, Person, find_people, with_role
 from rag.text import quote_marks
 from rag.types import Sentence
 
@@ -101,7 +101,9 @@ class _Article:
     def __init__(self, text: str, sentences: Sequence[Sentence]) -> None:
         self.text = text
         self.sentences = sentences
-        self.people, self.mentions = find_people(text)
+        self.people, mentions = find_people(text)
+        self.mentions = [m for m in mentions if m.person != EPITHET]
+        self.epithets = [m for m in mentions if m.person == EPITHET]
         self.mask = _quoted_mask(text, sentences)
 
     def outside(self, s: Sentence) -> str:
@@ -109,12 +111,20 @@ class _Article:
         t = self.text
         return "".join(" " if self.mask[i] else t[i] for i in range(s.start, s.end))
 
-    def mentions_in(self, s: Sentence) -> list[Mention]:
-        return [
+    def mentions_in(self, s: Sentence, speakers: dict[int, int]) -> list[Mention]:
+        """The sentence's mentions outside quotation marks; "the 74-year-old comedian"
+        stands for whoever the story is about there (see `pronoun`)."""
+        found = [
             m
             for m in self.mentions
             if s.start <= m.start < s.end and not self.mask[m.start] and m.end <= s.end
         ]
+        for m in self.epithets:
+            if s.start <= m.start < s.end and not self.mask[m.start] and m.end <= s.end:
+                who = self.pronoun("", m.start, speakers)
+                if who is not None:
+                    found.append(Mention(m.start, m.end, who, "epithet"))
+        return sorted(found, key=lambda m: m.start)
 
     def pronoun(self, gender: str, at: int, speakers: dict[int, int]) -> int | None:
         """Who "he" or "she" at `at` is: the speaker of the sentence before, else the
@@ -123,7 +133,8 @@ class _Article:
 
         def fits(i: int) -> bool:
             p = self.people[i]
-            return (not p.gender or p.gender == gender) and (p.evidence or i in spoke)
+            gendered = not gender or not p.gender or p.gender == gender
+            return gendered and (p.evidence or i in spoke)
 
         spoke = set(speakers.values())
 
@@ -134,20 +145,21 @@ class _Article:
             if self.sentences[here].start <= m.start < at and not self.mask[m.start]
         ]
         found = next((i for i in own if fits(i)), None)
-        for k in range(here - 1, max(-1, here - 4), -1):
+        back = range(here - 1, max(-1, here - 4), -1)
+        if found is None:  # someone who spoke just before
+            found = next((speakers[k] for k in back if k in speakers and fits(speakers[k])), None)
+        for k in back:  # else the subject of the sentence before
             if found is not None:
                 break
             s = self.sentences[k]
-            if k in speakers and fits(speakers[k]):
-                found = speakers[k]
-                break
-            named = [
-                m.person
-                for m in self.mentions
-                if s.start <= m.start < s.end and not self.mask[m.start] and fits(m.person)
-            ]
-            if named:
-                found = named[0]
+            found = next(
+                (
+                    m.person
+                    for m in self.mentions
+                    if s.start <= m.start < s.end and not self.mask[m.start] and fits(m.person)
+                ),
+                None,
+            )
         if found is None:  # the last to speak before, however far back
             found = next(
                 (
@@ -166,7 +178,7 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
     """Every attribution of speech in the sentence, in order."""
     frame = art.outside(s)
     found: list[_Who] = []
-    mentions = art.mentions_in(s)
+    mentions = art.mentions_in(s, speakers)
     for verb in _VERB.finditer(frame):
         if verb.group()[0].isupper() and s.kind == "body" and verb.start() > 0:
             continue  # "Says" mid-sentence is a name or a title, not the verb
@@ -193,6 +205,19 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
                 bool(re.search(r"[,\"”’]\s*$", before)) and len(re.findall(r"\w+", rest)) <= 8
             )
             found.append(_Who(who.person, verb.start(), trailing))
+    first = _sentence_subject(art, s, mentions)
+    colon = re.search(r":\s*[\"“]", art.text[s.start : s.end])
+    if first is not None and colon and not found and colon.start() > first[1]:
+        # "Hale was at a loss to explain it: "I suppose…"": the subject's words.
+        found.append(_Who(first[0], colon.start(), False))
+    for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
+        # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
+        if not _VERB.match(frame, by.start()):
+            continue
+        m = next((m for m in mentions if m.start - s.start >= by.end()), None)
+        gap = art.text[s.start + by.end() : m.start] if m else "x"
+        if m is not None and re.fullmatch(r"(?:[\w'’-]+\s+){0,5}", gap):
+            found.append(_Who(m.person, by.start(), True))
     for acc in re.finditer(r"\baccording\s+to\s+", frame, re.IGNORECASE):
         after = [m for m in mentions if m.start - s.start >= acc.end()]
         m = after[0] if after else None
@@ -245,7 +270,7 @@ def _subject_before(
         gap = head[end:]
         if gap.startswith(("'", "’")):
             gap = gap[1:]  # "Evans' shop"
-        if _BETWEEN.match(gap):
+        if _BETWEEN.match(gap) or _open_apposition(gap):
             if art.people[m.person].evidence:
                 return _Who(m.person, m.start - s.start)
             # A name of capitals alone may end an apposition ("Ada Holm, vice president,
@@ -277,6 +302,13 @@ def _subject_before(
 _OPENING = re.compile(
     r"\W*(?:(?:[Bb]ut|[Aa]nd|[Yy]et|[Ss]o|[Hh]owever|[Mm]eanwhile)\W+)?(?:[A-Z][\w.'’-]*\s+){0,3}"
 )
+
+
+def _open_apposition(gap: str) -> bool:
+    """ ", Lloyd's chief executive said": an apposition whose closing comma is missing,
+    told by the role noun it holds."""
+    m = re.fullmatch(r"\s*,\s+([^,\"“”]{2,80}?)\s*", gap)
+    return bool(m) and any(w in ROLE_NOUNS for w in m.group(1).lower().split()[-3:])
 
 
 def _sentence_subject(
@@ -345,9 +377,7 @@ def _quoted_before(
     one before a single sentence of narration between them ('"…," Hale told reporters.
     The show opens today. "Buyers are…' is still Hale)."""
     j = i - step
-    if 0 <= j < len(sentences) and (
-        j in direct or j in speakers and sentences[j].paragraph == sentences[i].paragraph
-    ):
+    if 0 <= j < len(sentences) and (j in direct or j in speakers and step == 1):
         return j
     k = j - step
     if (
