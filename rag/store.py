@@ -61,7 +61,7 @@ FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK = ".lock"
 LOCK_TIMEOUT_S = 900
-SPLITTER = "syntok+rules-2, people-1, speakers-2"  # change it when splitting or attribution changes
+SPLITTER = "syntok+rules-3, people-2, speakers-3"  # change it when splitting or attribution changes
 MAX_SEGMENTS = 8
 _FILES = ("documents.json", "sentence_vectors.npy", "passage_vectors.npy", "sentence_terms.npz")
 _GENERATION = re.compile(r"gen-[0-9]{8}-[0-9]{6}-[0-9a-f]{8}\.json")
@@ -823,6 +823,15 @@ def _open(
         log.warning("rebuilding the index: %s", because)
         return None, because
     reason = _mismatch(old.manifest, embedder, settings)
+    if (
+        reason
+        and old.manifest.get("splitter") != SPLITTER
+        and not _mismatch({**old.manifest, "splitter": SPLITTER}, embedder, settings)
+    ):
+        # Only the analysis changed: every article is read again, and its vectors are
+        # kept wherever its sentences and passages come out the same.
+        log.warning("analysing the articles again: %s", reason)
+        return old, f"the articles are analysed again: {reason}"
     if reason:
         because = f"the saved index does not fit: {reason}"
         log.warning("rebuilding the index: %s", because)
@@ -846,6 +855,8 @@ def _update(
             for ri, record in enumerate(segment.records):
                 where[record.document.source] = (si, ri)
 
+    reanalyse = old is not None and rebuilt_because is not None
+
     def unchanged(d: Document) -> bool:
         hit = where.get(d.source)
         return hit is not None and old.segments[hit[0]].records[hit[1]].document.sha256 == d.sha256
@@ -861,13 +872,13 @@ def _update(
         rebuilt_because=rebuilt_because,
         documents=len(documents),
     )
-    if old is not None and not (added or updated or removed):
+    if old is not None and not (added or updated or removed or reanalyse):
         return old, SyncReport(**report_args)
 
     # Segments that lost no article stay as they are, but for merging the smallest when
     # there would be too many; every other article goes into one new segment.
     keep: list[int] = []
-    if old is not None:
+    if old is not None and not reanalyse:
         dirty = {where[s][0] for s in updated + removed}
         keep = [i for i in range(len(old.segments)) if i not in dirty]
         while len(keep) >= MAX_SEGMENTS:
@@ -882,8 +893,21 @@ def _update(
             if si in keep:
                 continue
             segment = old.segments[si]
+            record = segment.records[ri]
+            if reanalyse:
+                again = analyse(d, settings, embedder)
+                spans = [(x.start, x.end) for x in again.sentences]
+                if spans != [(x.start, x.end) for x in record.sentences] or (
+                    again.passages != record.passages
+                ):
+                    records.append(again)
+                    sentence_parts.append(None)
+                    passage_parts.append(None)
+                    fresh.append(len(records) - 1)
+                    continue
+                record = again
             s, p = segment.rows_of(ri)
-            records.append(segment.records[ri])
+            records.append(record)
             sentence_parts.append(np.asarray(segment.sentence_vectors[s]))
             passage_parts.append(np.asarray(segment.passage_vectors[p]))
         else:
