@@ -8,17 +8,20 @@ over the people `rag.analysis.people` found:
   "…," the minister said.) or before it (Hale said: "…") is that person's, *direct*;
 - reported speech ("Hale warned that…", "according to Hale,…", "Hale told reporters
   the plan would fail") is theirs, *reported*;
-- a pronoun subject ("he added") is the last person who spoke, if their gender fits,
-  else the last person named;
+- a pronoun subject ("he added") or an epithet ("said the 74-year-old comedian") is
+  someone named earlier in the sentence, else whoever spoke in the three sentences
+  before, else the subject of the sentence before; the gender must fit, and a pronoun
+  that settles it teaches it;
 - a quotation running over several sentences is its attributed speaker's throughout,
-  and a quotation standing alone right after someone's quote continues it;
+  and a quotation opening right after someone's words (the same paragraph or the next)
+  goes on with them;
 - words attributed to anyone but a named person ("the firm said", "a spokesman said")
   are nobody's: the sentence gets no speaker, and it stops a quotation from running on.
 
 When a sentence reports one person quoting another ("Hale said there must be 'a fair
-deal', Varga noted"), the speaker is the one the sentence's last attribution names.
-But: a sentence gets one speaker; no model is involved, and a name the people finder
-missed cannot speak.
+deal', Varga noted"), the speaker is the one whose attribution closes the sentence;
+otherwise the first. But: a sentence gets one speaker; no model is involved, and a name
+the people finder missed cannot speak.
 """
 
 from __future__ import annotations
@@ -49,11 +52,7 @@ _BETWEEN = re.compile(
 _ACCORDING = re.compile(r"\baccording\s+to\s*$", re.IGNORECASE)
 # Between an inverted verb and its subject: '…," said union leader Ana Varga'.
 _AFTER_VERB = re.compile(r"^\s+(?:[\w'’-]+\s+){0,6}$")
-_PRONOUN = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
-# A subject that is no named person: "the firm said", "a spokesman said", "analysts said".
-_OTHER_SUBJECT = re.compile(r"\b(?:[A-Za-z][\w'’-]*)\s*$")
 _DOUBLE = '"“”„'
-_OPEN, _CLOSE = "“„", "”"
 
 
 @dataclass(frozen=True, slots=True)
