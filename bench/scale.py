@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.timing import write_results  # noqa: E402
-from rag.store import build_faiss, index_type, search_vectors  # noqa: E402
+from rag.store.faiss_index import build_faiss, index_type, search_vectors  # noqa: E402
 
 
 def clustered(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
@@ -68,7 +68,7 @@ def run(n: int, rng: np.random.Generator) -> dict:
     exact.add(data)
     exact_build = time.perf_counter() - t
     exact_p50, truth = timed_search(lambda q: exact.search(q, 10)[1], queries)
-    # The index the store itself would build for n vectors (rag.store.index_type).
+    # The index the store itself would build for n vectors (rag.store.faiss_index.index_type).
     kind = index_type(n)
     t = time.perf_counter()
     approx = build_faiss(data, kind)

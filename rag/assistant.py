@@ -20,7 +20,7 @@ import numpy as np
 from rag import store
 from rag.answer import make_answer, select_quotes
 from rag.config import Settings
-from rag.corpus import check_article, safe_name, scan, sha256_text
+from rag.corpus import check_article, make_document, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import Reading, read_question
@@ -36,7 +36,7 @@ from rag.search import (
     topic_cosines,
     typed,
 )
-from rag.text import fold, normalize, title_of
+from rag.text import fold, normalize
 from rag.types import Answer, Document, PersonInfo, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Assistant:
             raise CorpusError(
                 f"{file_name}: an article of that name is already in the corpus"
             ) from exc
-        document = Document(file_name, title_of(text), text, sha256_text(text))
+        document = make_document(file_name, text)
         with self._write_lock:  # index this article alone when the live index allows
             done = store.add(
                 self.index_dir, [document], self.embedder, self.settings.index, current=self._index

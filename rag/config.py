@@ -9,9 +9,15 @@ calibrated on the eval set's dev split (`python -m eval.tune`), never per questi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal, get_args
 
-RETRIEVAL_MODES = ("hybrid", "dense", "lexical", "hybrid-rrf")
-PASSAGE_VECTORS = ("mean", "embedded")
+# How candidates are scored: the weighted sum of dense and BM25 features ("hybrid"),
+# dense or BM25 features alone, or reciprocal rank fusion of the four ranked lists.
+RetrievalMode = Literal["hybrid", "dense", "lexical", "hybrid-rrf"]
+RETRIEVAL_MODES: tuple[RetrievalMode, ...] = get_args(RetrievalMode)
+# A passage's vector: the mean of its sentences' vectors, or the passage embedded whole.
+PassageVectors = Literal["mean", "embedded"]
+PASSAGE_VECTORS: tuple[PassageVectors, ...] = get_args(PassageVectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +31,7 @@ class IndexSettings:
     # passage "embedded" whole. The mean costs no model call and scores the same on
     # the eval set (both splits; see the ablation in eval/report.md), at a third of
     # the embedding time.
-    passage_vectors: str = "mean"
+    passage_vectors: PassageVectors = "mean"
 
     def __post_init__(self) -> None:
         if self.passage_vectors not in PASSAGE_VECTORS:
@@ -80,7 +86,7 @@ class Settings:
 
     model: str | None = None  # a sentence-transformers name or folder; None: packaged MiniLM
     index: IndexSettings = field(default_factory=IndexSettings)
-    retrieval: str = "hybrid"
+    retrieval: RetrievalMode = "hybrid"
     weights: Weights = field(default_factory=Weights)
     confidence: Confidence = field(default_factory=Confidence)
     person_from_mention: bool = False  # a known person named anywhere counts as "whose words"

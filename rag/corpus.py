@@ -7,7 +7,6 @@ a link that leads out of the folder) is reported by name and skipped; the rest l
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -15,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.checksum import sha256_text
 from rag.errors import CorpusError
 from rag.text import title_of
 from rag.types import Document
@@ -51,8 +51,9 @@ def check_article(data: bytes, name: str, max_bytes: int) -> str:
     return text
 
 
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def make_document(source: str, text: str) -> Document:
+    """An article as the index knows it: its title is its first line, its hash its identity."""
+    return Document(source, title_of(text), text, sha256_text(text))
 
 
 def safe_name(name: str) -> str:
@@ -96,7 +97,7 @@ def scan(folder: str | Path, max_bytes: int) -> Scan:
             skipped.append((source, f"cannot be read: {exc.strerror or exc}"))
             log.warning("skipped %s: cannot be read: %s", source, exc)
             continue
-        documents.append(Document(source, title_of(text), text, sha256_text(text)))
+        documents.append(make_document(source, text))
     return Scan(tuple(documents), tuple(skipped))
 
 

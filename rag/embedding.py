@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.checksum import sha256_file
 from rag.errors import ModelError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -84,11 +85,7 @@ class Embedder:
             for name in _WEIGHT_FILES:
                 path = self.ref.path / name
                 if path.is_file():
-                    digest = hashlib.sha256()
-                    with path.open("rb") as fh:
-                        for block in iter(lambda: fh.read(1 << 20), b""):
-                            digest.update(block)
-                    return digest.hexdigest()
+                    return sha256_file(path)
         digest = hashlib.sha256()
         for key, tensor in sorted(self._sentence_transformer().state_dict().items()):
             digest.update(key.encode())

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Literal
 
 from rag.analysis.lexicon import VARIANTS
-from rag.types import Sentence
+from rag.types import Sentence, SentenceKind
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _SINGLE_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u00b4`"
@@ -217,7 +218,9 @@ _SQ_OPEN = re.compile(r"(?<![\w])['\u2018](?=\w)")
 _SQ_CLOSE = re.compile(r"(?<=[\w.,!?\u2026])['\u2019](?!\w)")
 
 
-def _line_kind(line: str, is_first: bool, title: str | None, next_line: str = "") -> str:
+def _line_kind(
+    line: str, is_first: bool, title: str | None, next_line: str = ""
+) -> SentenceKind | Literal["furniture"]:
     stripped = line.strip()
     n_words = len(stripped.split())
     if is_first:

@@ -6,6 +6,14 @@ Stdlib only, so that every layer (UI, eval, tests) can import them cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+# What a line of an article is: its title, a heading, a list item, or body text.
+SentenceKind = Literal["title", "heading", "list", "body"]
+SENTENCE_KINDS: tuple[SentenceKind, ...] = get_args(SentenceKind)
+# How a sentence reports a person: their words in quotation marks, or reported.
+Speech = Literal["direct", "reported"]
+SPEECHES: tuple[Speech, ...] = get_args(Speech)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,19 +30,18 @@ class Document:
 class Sentence:
     """A sentence (or headline, or list item) as a span of its document's text.
 
-    `kind` is "title", "heading", "list" or "body". `paragraph` numbers the line it
-    stands on; `group` is the index of the first sentence of the quotation it belongs
+    `paragraph` numbers the line it stands on; `group` is the index of the first sentence of the quotation it belongs
     to when a quotation runs over several sentences, else its own index. `speaker` and
-    `speech` come from `rag.speakers` at index time.
+    `speech` come from `rag.analysis.speakers` at index time.
     """
 
     start: int
     end: int
-    kind: str
+    kind: SentenceKind
     paragraph: int
     group: int
     speaker: str | None = None  # canonical name of the person whose words it reports
-    speech: str | None = None  # "direct" (their words, quoted) or "reported"
+    speech: Speech | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +90,7 @@ class Quote:
     context_before: str = ""
     context_after: str = ""
     speaker: str | None = None  # whose words these are (canonical name), None for narration
-    speech: str | None = None  # "direct" or "reported"
+    speech: Speech | None = None
 
     @property
     def citation(self) -> Citation:

@@ -62,9 +62,9 @@ def test_adding_articles_writes_a_segment_each_and_answers_as_a_full_build(
 
 
 def test_segments_are_merged_past_the_limit(corpus, fresh_index, embedder, monkeypatch):
-    from rag import store
+    from rag.store import pipeline
 
-    monkeypatch.setattr(store, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(pipeline, "MAX_SEGMENTS", 2)
     a = Assistant(corpus, fresh_index, embedder=embedder)
     for name, data in ARTICLES.items():
         a.add_article(name, data)
@@ -171,7 +171,7 @@ def test_a_new_analysis_reads_the_articles_again_without_embedding_them(
     corpus, fresh_index, embedder, monkeypatch
 ):
     """Upgrading the speaker rules must not re-embed a newsroom's corpus."""
-    import rag.store as store
+    from rag.store import pipeline as store
 
     before = Assistant(corpus, fresh_index, embedder=embedder)
     monkeypatch.setattr(store, "SPLITTER", store.SPLITTER + "+next")

@@ -168,11 +168,11 @@ def test_stale_temporary_build_is_ignored_and_cleaned(corpus, fresh_index, embed
 def test_large_corpora_get_approximate_indexes_saved_and_checked(
     corpus, tmp_path, embedder, assistant, monkeypatch
 ):
-    from rag import store
+    from rag.store import faiss_index
 
     # Pretend the seeds are large: 141 sentences take IVF-PQ, 67 passages take HNSW.
-    monkeypatch.setattr(store, "HNSW_FROM", 10)
-    monkeypatch.setattr(store, "IVF_FROM", 100)
+    monkeypatch.setattr(faiss_index, "HNSW_FROM", 10)
+    monkeypatch.setattr(faiss_index, "IVF_FROM", 100)
     a = Assistant(corpus, tmp_path / "index", embedder=embedder)
     (entry,) = generation(tmp_path / "index")["segments"]
     assert entry["index_type"] == {"sentences": "ivf-pq48", "passages": "hnsw32"}

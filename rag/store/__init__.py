@@ -1,0 +1,54 @@
+"""The saved index: articles in segments, each with its vectors in FAISS and its term counts.
+
+Layout of the index folder:
+
+    CURRENT              the name of the live generation, replaced atomically
+    gen-<id>.json        a generation: format, model, settings, and its segments in order
+    seg-<id>/            a segment, never changed once written: segment.json (checksums),
+                         documents.json, sentence and passage vectors (.npy), term counts
+                         (.npz) and, when approximate, the FAISS indexes (.faiss)
+    .lock                held while a process opens, builds or updates the index
+
+A change writes one new segment (the new and changed articles, plus the unchanged
+articles of any segment that lost one, whose vectors are reused) and a new generation
+that lists it after the segments left as they were; the previous generation's files
+stay until CURRENT names the new one, so a crash at any moment leaves a sound index
+live. Adding an article to a large index therefore embeds and writes that article
+alone.
+
+Every file is checked against its SHA-256 on load: a garbled, truncated or mismatched
+index is reported and rebuilt, and an unchanged article is never re-embedded. Vectors
+are memory-mapped, not read into memory: an approximate segment touches only the rows
+of the candidates it returns, so a million passages fit in a few hundred MB.
+
+The modules, in the order data flows through them:
+
+    pipeline.py       articles → sentences, speakers, passages → vectors → a live segment
+    segment.py        DocRecord and Segment: articles indexed together, in memory
+    faiss_index.py    the FAISS type for a number of vectors; building and searching it
+    segment_files.py  a segment on disk: its files, checksums, checked loading
+    generations.py    generations, CURRENT, what a saved index was built with; the lock
+    files.py          fsynced writes
+    index.py          Index: the live segments end to end, what retrieval reads
+"""
+
+from rag.store.generations import CURRENT, live_generation, load
+from rag.store.index import Index
+from rag.store.pipeline import SPLITTER, add, analyse, sync, write
+from rag.store.segment import DocRecord, Segment
+from rag.store.segment_files import FORMAT_VERSION
+
+__all__ = [
+    "CURRENT",
+    "FORMAT_VERSION",
+    "SPLITTER",
+    "DocRecord",
+    "Index",
+    "Segment",
+    "add",
+    "analyse",
+    "live_generation",
+    "load",
+    "sync",
+    "write",
+]

@@ -1,0 +1,186 @@
+"""The live index: its segments laid end to end under global sentence and passage ids.
+
+What retrieval and quoting read: records by sentence id, vectors as one array of rows
+(`Rows`, without copying the segments' memory-mapped arrays), BM25 with corpus-wide
+statistics, and the nearest rows by FAISS, merged across segments by exact cosine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from functools import cached_property
+
+import numpy as np
+
+from rag.analysis.registry import People
+from rag.lexical import BM25
+from rag.store.faiss_index import search_vectors
+from rag.store.segment import DocRecord, RowKind, Segment
+
+
+class Rows:
+    """Vectors of several segments, read as one array of rows (without copying them)."""
+
+    def __init__(self, parts: Sequence[np.ndarray], dim: int) -> None:
+        self.parts = tuple(parts)
+        self.offsets = np.cumsum([0] + [len(p) for p in self.parts])
+        self.shape = (int(self.offsets[-1]), dim)
+        self.dtype = np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:  # noqa: ANN001
+        if not self.parts:
+            return np.zeros(self.shape, dtype=dtype or self.dtype)
+        return np.concatenate([np.asarray(p) for p in self.parts]).astype(dtype or self.dtype)
+
+    def __getitem__(self, key: int | slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            key = np.arange(*key.indices(self.shape[0]))
+        ids = np.asarray(key, dtype=np.int64)
+        if len(self.parts) == 1:
+            return np.asarray(self.parts[0][ids])
+        which = np.searchsorted(self.offsets, ids, side="right") - 1
+        if ids.ndim == 0:
+            return np.asarray(self.parts[int(which)][int(ids - self.offsets[which])])
+        out = np.empty((len(ids), self.shape[1]), dtype=self.dtype)
+        for part in np.unique(which):
+            mask = which == part
+            out[mask] = self.parts[part][ids[mask] - self.offsets[part]]
+        return out
+
+
+class Index:
+    """An opened index: its segments laid end to end under global sentence and passage ids.
+
+    Immutable once built; searches read it from many threads. Adding articles makes a
+    new Index over the same segments plus a new one, which costs arrays of ids, not
+    vectors.
+    """
+
+    def __init__(self, segments: Sequence[Segment], manifest: dict, dim: int) -> None:
+        self.segments = tuple(segments)
+        self.manifest = manifest
+        self.generation: str | None = manifest.get("generation")
+        s_off = np.cumsum([0] + [s.sentences for s in self.segments])
+        p_off = np.cumsum([0] + [s.passages for s in self.segments])
+        r_off = np.cumsum([0] + [len(s.records) for s in self.segments])
+        self.offsets = {"sentences": s_off, "passages": p_off}
+        self.records = tuple(r for s in self.segments for r in s.records)
+
+        def joined(name: str, add: np.ndarray | None = None, dtype: type = np.int32) -> np.ndarray:
+            parts = [
+                getattr(s, name) + (0 if add is None else add[i])
+                for i, s in enumerate(self.segments)
+            ]
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+        self.sentence_doc = joined("sentence_doc", r_off)
+        self.sentence_local = joined("sentence_local")
+        self.sentence_is_heading = joined("sentence_is_heading", dtype=bool)
+        self.passage_doc = joined("passage_doc", r_off)
+        self.passage_first = joined("passage_first", s_off)
+        self.passage_last = joined("passage_last", s_off)
+        self.holder_ids = joined("holder_ids", p_off)
+        counts = [np.diff(s.holder_ptr) for s in self.segments]
+        self.holder_ptr = (
+            np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int64)
+            if counts
+            else np.zeros(1, np.int64)
+        )
+        self.sentence_vectors = Rows([s.sentence_vectors for s in self.segments], dim)
+        self.passage_vectors = Rows([s.passage_vectors for s in self.segments], dim)
+        self.bm25_sentences = BM25([s.sentence_terms for s in self.segments])
+        self.bm25_passages = BM25([s.passage_terms for s in self.segments])
+        self._by_source = {r.document.source: i for i, r in enumerate(self.records)}
+
+    @cached_property
+    def people(self) -> People:
+        """Everyone the articles name, one person per full name (built on first use)."""
+        return People(
+            (
+                r.document.source,
+                r.people,
+                Counter(s.speaker for s in r.sentences if s.speaker),
+            )
+            for r in self.records
+        )
+
+    def speaker(self, g: int) -> str | None:
+        """The corpus-wide name of whoever sentence g is attributed to."""
+        record, local = self.place(g)
+        who = record.sentences[local].speaker
+        return None if who is None else self.people.canonical(record.document.source, who)
+
+    @property
+    def size(self) -> int:
+        return len(self.sentence_doc)
+
+    @property
+    def passages(self) -> int:
+        return len(self.passage_doc)
+
+    def place(self, g: int) -> tuple[DocRecord, int]:
+        """The article record holding sentence g, and g's number within that article."""
+        return self.records[self.sentence_doc[g]], int(self.sentence_local[g])
+
+    def sentence_text(self, g: int) -> str:
+        record, local = self.place(g)
+        return record.sentence_text(local)
+
+    def record(self, source: str) -> DocRecord | None:
+        i = self._by_source.get(source)
+        return None if i is None else self.records[i]
+
+    def holders(self, g: int) -> np.ndarray:
+        """Global ids of the passages holding sentence g."""
+        return self.holder_ids[self.holder_ptr[g] : self.holder_ptr[g + 1]]
+
+    def _terms(self, which: RowKind, i: int) -> set[str]:
+        """The distinct terms of global sentence or passage i, from its segment's counts."""
+        offsets = self.offsets[which]
+        s = int(np.searchsorted(offsets, i, side="right")) - 1
+        return self.segments[s].terms(which).terms(i - int(offsets[s]))
+
+    def sentence_terms(self, g: int) -> set[str]:
+        """The distinct terms of sentence g."""
+        return self._terms("sentences", g)
+
+    def passage_terms(self, p: int) -> set[str]:
+        """The distinct terms of passage p."""
+        return self._terms("passages", p)
+
+    def idf(self, term: str) -> float:
+        """Rarity of a term over the sentences (1.0 for a term no sentence holds)."""
+        df = self.bm25_sentences.df(term)
+        return float(np.log(1 + self.size / (df + 0.5))) if df else 1.0
+
+    def vectors(self, which: RowKind) -> Rows:
+        """The segments' sentence or passage vectors, end to end."""
+        return self.sentence_vectors if which == "sentences" else self.passage_vectors
+
+    def nearest(self, which: RowKind, queries: np.ndarray, k: int) -> np.ndarray:
+        """Global ids of the k nearest "sentences" or "passages" per query row (-1: none)."""
+        offsets = self.offsets[which]
+        ids = []
+        for s, offset in zip(self.segments, offsets, strict=False):
+            built = s.faiss[which]
+            if built.ntotal == 0:
+                continue
+            found = search_vectors(built, s.kinds[which], s.vectors(which), queries, k)
+            ids.append(np.where(found >= 0, found + offset, -1))
+        if not ids:
+            return np.full((len(queries), 0), -1, dtype=np.int64)
+        if len(ids) == 1:
+            return ids[0]
+        # Merge by exact cosine (every segment's candidates are scored alike).
+        merged = np.concatenate(ids, axis=1)
+        rows = self.vectors(which)
+        exact = np.full(merged.shape, -np.inf, dtype=np.float32)
+        for r, row in enumerate(merged):
+            ok = row >= 0
+            exact[r, ok] = rows[row[ok]] @ queries[r]
+        order = np.argsort(-exact, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(merged, order, axis=1)

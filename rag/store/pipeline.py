@@ -1,0 +1,305 @@
+"""Indexing: articles → sentences and speakers → passages → vectors → a segment, made live.
+
+The one part of the store that runs the analysis (`rag.text` splits sentences,
+`rag.analysis` finds people and attributes speech) and the embedder. `sync` brings the index in line
+with a folder's articles, `add` takes new articles into the live index without
+reading the folder, `write` saves vectors computed elsewhere. Each embeds only the
+articles that changed and writes them as one new segment; the segments that lost no
+article stay as they are, and past MAX_SEGMENTS the smallest are merged into the new
+one (their vectors reused).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import cast
+
+import numpy as np
+
+from rag.analysis.registry import ArticlePerson
+from rag.analysis.speakers import attribute
+from rag.config import IndexSettings
+from rag.embedding import Embedder
+from rag.errors import IndexCorruptError
+from rag.store.generations import live_generation, load, locked, manifest_of, mismatch, publish
+from rag.store.index import Index
+from rag.store.segment import DocRecord, mean_vectors, new_segment
+from rag.store.segment_files import write_segment
+from rag.text import fold, split_sentences
+from rag.types import Document, Speech, SyncReport
+
+log = logging.getLogger(__name__)
+
+SPLITTER = "syntok+rules-3, people-2, speakers-3"  # change it when splitting or attribution changes
+MAX_SEGMENTS = 8
+
+
+def split_passages(
+    record_sentences: Sequence[str], settings: IndexSettings, count_tokens: Callable[[str], int]
+) -> tuple[tuple[int, int], ...]:
+    """Windows of consecutive sentences, each within the model's token budget."""
+    n = len(record_sentences)
+    windows: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < min(n, start + settings.passage_sentences):
+            text = " ".join(record_sentences[start : end + 1])
+            if count_tokens(text) > settings.passage_max_tokens:
+                break
+            end += 1
+        windows.append((start, end))
+        if end >= n:
+            break
+        start = min(start + settings.passage_stride, end)
+    return tuple(windows)
+
+
+def analyse(document: Document, settings: IndexSettings, embedder: Embedder) -> DocRecord:
+    """An article read for indexing: its sentences, each with its speaker, its passages,
+    and the people it names (those told as people, or who speak)."""
+    spans = split_sentences(document.text)
+    attributed, people, _ = attribute(document.text, spans)
+    sentences = tuple(
+        replace(s, speaker=who, speech=cast("Speech | None", mode))
+        for s, (who, mode) in zip(spans, attributed, strict=True)
+    )
+    texts = [document.text[s.start : s.end] for s in sentences]
+    passages = split_passages(texts, settings, embedder.count_tokens)
+    named = tuple(
+        ArticlePerson(p.name, p.gender, tuple(sorted(p.forms)), tuple(sorted(p.roles)))
+        for p in people
+        if p.evidence or any(s.speaker == p.name for s in sentences)
+    )
+    return DocRecord(document, sentences, passages, named)
+
+
+def sync(
+    index_dir: Path,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: IndexSettings,
+    *,
+    skipped: Sequence[tuple[str, str]] = (),
+    progress: bool = False,
+    current: Index | None = None,
+) -> tuple[Index, SyncReport]:
+    """Open the index, bringing it in line with `documents`; embed only what changed.
+
+    `current`, an index this process already holds, is used instead of reading the
+    saved one when it is still the live generation.
+    """
+    with locked(index_dir):
+        old, because = _open(index_dir, embedder, settings, current)
+        return _update(index_dir, old, because, documents, embedder, settings, skipped, progress)
+
+
+def add(
+    index_dir: Path,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: IndexSettings,
+    *,
+    current: Index | None = None,
+) -> tuple[Index, SyncReport] | None:
+    """Index new or changed articles into the live index without reading the corpus folder.
+
+    Embeds and writes these articles alone. None when the live index cannot take them
+    (missing, damaged, or built otherwise): then sync the whole folder.
+    """
+    with locked(index_dir):
+        old, because = _open(index_dir, embedder, settings, current)
+        if old is None or because:
+            return None
+        wanted = {r.document.source: r.document for r in old.records}
+        wanted.update((d.source, d) for d in documents)
+        ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
+        return _update(index_dir, old, None, ordered, embedder, settings, (), False)
+
+
+def _open(
+    index_dir: Path, embedder: Embedder, settings: IndexSettings, current: Index | None
+) -> tuple[Index | None, str | None]:
+    """The live index (`current` if still live) and, when it cannot serve, why not."""
+    try:
+        name = live_generation(index_dir)
+        if name is None:
+            return None, None
+        old = current if current is not None and current.generation == name else load(index_dir)
+    except IndexCorruptError as exc:
+        because = f"the saved index is unusable: {exc}"
+        log.warning("rebuilding the index: %s", because)
+        return None, because
+    reason = mismatch(old.manifest, embedder.name, embedder.weights_sha256, settings, SPLITTER)
+    if reason and not mismatch(
+        {**old.manifest, "splitter": SPLITTER},
+        embedder.name,
+        embedder.weights_sha256,
+        settings,
+        SPLITTER,
+    ):
+        # Only the analysis changed: every article is read again, and its vectors are
+        # kept wherever its sentences and passages come out the same.
+        log.warning("analysing the articles again: %s", reason)
+        return old, f"the articles are analysed again: {reason}"
+    if reason:
+        because = f"the saved index does not fit: {reason}"
+        log.warning("rebuilding the index: %s", because)
+        return None, because
+    return old, None
+
+
+def _update(
+    index_dir: Path,
+    old: Index | None,
+    rebuilt_because: str | None,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: IndexSettings,
+    skipped: Sequence[tuple[str, str]],
+    progress: bool,
+) -> tuple[Index, SyncReport]:
+    """Make `documents` the live index: what changed goes into one new segment."""
+    where = _places(old)
+    changed = {d.source for d in documents if not _unchanged(old, where, d)}
+    report = SyncReport(
+        added=tuple(d.source for d in documents if d.source not in where),
+        updated=tuple(d.source for d in documents if d.source in where and d.source in changed),
+        removed=tuple(sorted(set(where) - {d.source for d in documents})),
+        skipped=tuple(skipped),
+        rebuilt_because=rebuilt_because,
+        documents=len(documents),
+    )
+    reanalyse = old is not None and rebuilt_because is not None
+    if old is None or reanalyse:
+        keep: list[int] = []
+    elif not (report.added or report.updated or report.removed):
+        return old, report
+    else:
+        dirty = {where[s][0] for s in report.updated + report.removed}
+        keep = _segments_kept(old, dirty)
+    # Every article not in a kept segment goes into the new one: analysed and embedded if
+    # new or changed, else moved with its vectors.
+    records: list[DocRecord] = []
+    moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # record -> its vectors, reused
+    for d in documents:
+        if old is None or d.source in changed:
+            records.append(analyse(d, settings, embedder))
+            continue
+        si, ri = where[d.source]
+        if si in keep:
+            continue
+        record = old.segments[si].records[ri]
+        if reanalyse:
+            again = analyse(d, settings, embedder)
+            if not _same_rows(record, again):
+                records.append(again)  # its sentences or passages moved: embedded anew
+                continue
+            record = again
+        moved[len(records)] = old.segments[si].vectors_of(ri)
+        records.append(record)
+    fresh = [r for i, r in enumerate(records) if i not in moved]
+    embedded = iter(_embed(fresh, embedder, settings, progress))
+    vectors = [moved[i] if i in moved else next(embedded) for i in range(len(records))]
+
+    segments = [old.segments[i] for i in keep] if old is not None else []
+    if records:
+        segment = new_segment(
+            records, [s for s, _ in vectors], [p for _, p in vectors], embedder.dim
+        )
+        segment.entry = write_segment(index_dir, segment)
+        segments.append(segment)
+    manifest = publish(index_dir, manifest_of(embedder.identity(), settings, SPLITTER, segments))
+    whole = settings.passage_vectors == "embedded"
+    report = replace(
+        report,
+        embedded_sentences=sum(len(r.sentences) for r in fresh),
+        embedded_passages=sum(len(r.passages) for r in fresh) if whole else 0,
+    )
+    return Index(segments, manifest, embedder.dim), report
+
+
+def _same_rows(a: DocRecord, b: DocRecord) -> bool:
+    """Whether two analyses of an article have the same sentence spans and passages, so
+    that the vectors of one serve the other."""
+    spans = [(s.start, s.end) for s in a.sentences]
+    return spans == [(s.start, s.end) for s in b.sentences] and a.passages == b.passages
+
+
+def _places(index: Index | None) -> dict[str, tuple[int, int]]:
+    """Where each article of an index stands: source -> (segment, record within it)."""
+    where: dict[str, tuple[int, int]] = {}
+    if index is not None:
+        for si, segment in enumerate(index.segments):
+            for ri, record in enumerate(segment.records):
+                where[record.document.source] = (si, ri)
+    return where
+
+
+def _unchanged(old: Index | None, where: dict[str, tuple[int, int]], d: Document) -> bool:
+    hit = where.get(d.source)
+    if old is None or hit is None:
+        return False
+    return old.segments[hit[0]].records[hit[1]].document.sha256 == d.sha256
+
+
+def _segments_kept(old: Index, dirty: set[int]) -> list[int]:
+    """The segments that lost no article, less the smallest while there would be too many."""
+    keep = [i for i in range(len(old.segments)) if i not in dirty]
+    while len(keep) >= MAX_SEGMENTS:
+        keep.remove(min(keep, key=lambda i: old.segments[i].sentences))
+    return keep
+
+
+def _embed(
+    records: Sequence[DocRecord], embedder: Embedder, settings: IndexSettings, progress: bool
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Sentence and passage vectors of each record, from one call of the model.
+
+    A passage's vector is the mean of its sentences' unless the settings ask for
+    passages embedded whole.
+    """
+    whole = settings.passage_vectors == "embedded"
+    texts: list[str] = []
+    for r in records:
+        texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
+        if whole:
+            texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
+    vectors = embedder.encode(texts, progress=progress)
+    out = []
+    at = 0
+    for r in records:
+        ns = len(r.sentences)
+        npas = len(r.passages) if whole else 0
+        sentences = vectors[at : at + ns]
+        passages = (
+            vectors[at + ns : at + ns + npas] if whole else mean_vectors(sentences, r.passages)
+        )
+        out.append((sentences, passages))
+        at += ns + npas
+    return out
+
+
+def write(
+    index_dir: Path,
+    records: Sequence[DocRecord],
+    sentence_vectors: np.ndarray,
+    passage_vectors: np.ndarray,
+    embedder: Embedder,
+    settings: IndexSettings,
+) -> Index:
+    """Save analysed articles with vectors computed elsewhere as the live index.
+
+    For importing an embedded corpus and for benchmarks (bench/grow.py); the vectors
+    must be the model's, row for row, or answers will be wrong.
+    """
+    with locked(index_dir):
+        segment = new_segment(records, [sentence_vectors], [passage_vectors], embedder.dim)
+        segment.entry = write_segment(index_dir, segment)
+        manifest = publish(
+            index_dir, manifest_of(embedder.identity(), settings, SPLITTER, [segment])
+        )
+        return Index([segment], manifest, embedder.dim)
