@@ -175,9 +175,7 @@ class Assistant:
             return make_answer(question, reading.resolved, [], score)
         note, found = "", None
         if reading.who is not None:
-            hits, score, found, note = self._prefer_speaker(
-                index, hits, reading, topic_dense, lacking
-            )
+            hits, score, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
         quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
         return make_answer(question, reading.resolved, quotes, score, note, found)
 
@@ -202,7 +200,10 @@ class Assistant:
         evidence for abstaining is the topic's alone.
         """
         vectors = self.embedder.encode_queries([fold(t) for t in reading.dense_texts])
-        hits = search(index, vectors, reading.terms, self.settings)
+        # The asked person's own sentences are candidates whatever their rank: a person
+        # quoted once in a big corpus is otherwise lost among sentences on the topic.
+        spoken = index.spoken_by(reading.people)
+        hits = search(index, vectors, reading.terms, self.settings, also=spoken)
         wanted = reading.wanted
         if wanted is not None and self.settings.weights.answer_type:
             # "When…", "How long…": a sentence with no date or duration cannot answer.
@@ -216,12 +217,7 @@ class Assistant:
         return ~typed(index, hits.ids[:CONFIDENCE_DEPTH], reading.wanted)
 
     def _prefer_speaker(
-        self,
-        index: store.Index,
-        hits: Hits,
-        reading: Reading,
-        topic_dense: np.ndarray,
-        lacking: np.ndarray | None,
+        self, index: store.Index, hits: Hits, reading: Reading, topic_vector: np.ndarray
     ) -> tuple[Hits, float, bool, str]:
         """Rank the asked person's own words first when they speak on the topic; else
         say they are not quoted on it. (hits, confidence, found, note)."""
@@ -230,12 +226,13 @@ class Assistant:
             mask = spoken_by(index, hits.ids, set(reading.people))
         else:  # someone the articles name but never as a person ("What did Orchard Bank say?")
             mask = speaker_present(index, hits.ids, (normalize(reading.who or ""),))
-        # The person's own sentence must carry the topic: a neighbour naming it does not
-        # make their words about it.
-        own = evidence(
-            index, hits, reading.topic_terms, s.confidence, topic_dense, lacking, own=True
-        )
-        score = confidence(own, mask)
+        # Their own sentence must carry the topic: a neighbour naming it does not make
+        # their words about it. The evidence is weighed over their best sentences.
+        theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask], hits.lexical[mask])
+        lacking = self._lacking(index, theirs, reading)
+        dense = topic_cosines(index, theirs, topic_vector)
+        own = evidence(index, theirs, reading.topic_terms, s.confidence, dense, lacking, own=True)
+        score = confidence(own)
         found = score >= s.abstain_below
         note = ""
         if found and s.weights.speaker:

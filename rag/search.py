@@ -10,7 +10,7 @@ questions, which abstention needs). The mode picks how they are fused.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,8 +67,14 @@ def expand(index: Index, tokens: list[str], weight: float) -> tuple[list[str], l
 
 
 def search(
-    index: Index, query_vector: np.ndarray, query_tokens: list[str], settings: Settings
+    index: Index,
+    query_vector: np.ndarray,
+    query_tokens: list[str],
+    settings: Settings,
+    also: Sequence[int] = (),
 ) -> Hits:
+    """Candidate sentences by dense and BM25 retrieval (and `also`, e.g. the sentences
+    of the person asked about), scored by fusing their features; best first."""
     n = index.size
     if n == 0:
         return EMPTY
@@ -103,6 +109,7 @@ def search(
         for p in top_p:
             candidates.update(_members(index, p))
         lists += [top_s, top_p]
+    candidates.update(int(g) for g in also)
     if not candidates:
         return EMPTY
 

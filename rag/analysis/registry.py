@@ -14,6 +14,7 @@ sharing a surname are both candidates, and the answer shows whose words each quo
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,21 @@ def _edits_one(a: str, b: str) -> bool:
         return sum(x != y for x, y in zip(a, b, strict=True)) == 1
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _bare_name(asked: str) -> str:
+    """The capitalised name inside "X's role Ana Lind of Y": "Ana Lind"."""
+    text = re.sub(r"\s+of\s+.*$", "", asked.strip())
+    text = re.sub(r"^.*?['’]s\s+", "", text)
+    words = text.split()
+    while words and not words[0][:1].isupper():
+        words.pop(0)
+    while len(words) > 1 and words[0].isupper():  # "HVB economist Ana Lind"
+        words.pop(0)
+    k = len(words)
+    while k > 0 and words[k - 1][:1].isupper():
+        k -= 1
+    return " ".join(words[k:])
 
 
 def _strip_titles(words: list[str]) -> list[str]:
@@ -145,8 +161,15 @@ class People:
 
     def resolve(self, asked: str) -> tuple[str, ...]:
         """The people a question's "X" may mean, most quoted first: a full name, a
-        surname, a title and a surname; a slip of one letter in the surname is allowed
-        when nothing matches exactly."""
+        surname, a title and a surname, a role; a slip of one letter in the surname is
+        allowed when nothing matches exactly. A name asked with what the person is
+        ("HVB economist Ana Lind", "Orchard Bank's Ana Lind", "Ana Lind of Orchard
+        Bank") is the name."""
+        found = self._resolve(asked)
+        bare = _bare_name(asked)
+        return found or (self._resolve(bare) if bare and bare != asked else ())
+
+    def _resolve(self, asked: str) -> tuple[str, ...]:
         key = name_key(asked).removeprefix("the ")
         words = _strip_titles(key.split())
         if not words:
@@ -184,8 +207,6 @@ class People:
     def named_in(self, text: str) -> list[tuple[int, int, tuple[str, ...]]]:
         """(start, end, people) for each span of `text` naming known people: full names
         first, then surnames, in capitals as a person would write them."""
-        import re
-
         out: list[tuple[int, int, tuple[str, ...]]] = []
         for m in re.finditer(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*", text):
             words = m.group().split()

@@ -8,7 +8,7 @@ statistics, and the nearest rows by FAISS, merged across segments by exact cosin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -107,6 +107,22 @@ class Index:
             )
             for r in self.records
         )
+
+    @cached_property
+    def _spoken(self) -> dict[str, list[int]]:
+        spoken: dict[str, list[int]] = {}
+        g = 0
+        for r in self.records:
+            for s in r.sentences:
+                if s.speaker:
+                    name = self.people.canonical(r.document.source, s.speaker)
+                    spoken.setdefault(name, []).append(g)
+                g += 1
+        return spoken
+
+    def spoken_by(self, names: Iterable[str]) -> list[int]:
+        """The sentences attributed to any of these people (corpus-wide names)."""
+        return sorted(g for name in names for g in self._spoken.get(name, ()))
 
     def speaker(self, g: int) -> str | None:
         """The corpus-wide name of whoever sentence g is attributed to."""
