@@ -112,6 +112,7 @@ class BM25:
         self.size = int(self.offsets[-1])
         total = float(sum(p.lengths.sum() for p in self.parts))
         self.avg_length = total / self.size if self.size else 0.0
+        self._alike: dict[str, list[str]] = {}
 
     def df(self, term: str) -> int:
         """How many texts, over all segments, hold the term."""
@@ -132,7 +133,7 @@ class BM25:
         """
         if len(term) < RELATED_PREFIX:
             return []
-        alike = [] if self.df(term) else self._spelled_alike(term)
+        alike = self.spelled_alike(term)
         head = term[:RELATED_PREFIX]
         vocab = self.vocabulary
         found = []
@@ -146,9 +147,14 @@ class BM25:
                 found.append(t)
         return found + [t for t in alike if t not in found]
 
-    def _spelled_alike(self, term: str) -> list[str]:
+    def spelled_alike(self, term: str) -> list[str]:
         """For a term the corpus never uses, its terms spelled one or two letters apart
-        (two from seven letters on): transliterations and slips ("Kharkov"/"Kharkiv")."""
+        (two from seven letters on): transliterations and slips ("Kharkov"/"Kharkiv").
+        Empty for a term the corpus uses; remembered per term, the index never changing."""
+        if term in self._alike:
+            return self._alike[term]
+        if len(term) < RELATED_PREFIX or self.df(term):
+            return []
         limit = 1 if len(term) < 7 else 2
         vocab = self.vocabulary
         found = []
@@ -157,6 +163,7 @@ class BM25:
                 break
             if abs(len(t) - len(term)) <= limit and _edit_distance(t, term, limit) <= limit:
                 found.append(t)
+        self._alike[term] = found
         return found
 
     def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:

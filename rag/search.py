@@ -252,9 +252,12 @@ def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[
         if own
         else [index.passage_terms(int(p)) for p in index.holders(g)]
     )
+    # A term the corpus never uses counts where a spelling of it a letter or two apart
+    # stands ("Kharkov" for "Kharkiv"), as in BM25.
+    forms = {t: [t, *index.bm25_sentences.spelled_alike(t)] for t in terms}
     for tokens in places:
         test = _present_in(tokens)
-        present = [t for t in terms if test(t)]
+        present = [t for t in terms if any(test(f) for f in forms[t])]
         share = (sum(idf[t] for t in present) / total, len(present) / len(terms))
         best = max(best, share)
     return best

@@ -138,7 +138,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     declare recall remark report reiterate assert contend allege point praise criticise
     criticize condemn question dismiss welcome insist reckon feel admit rule tweet joke
     boast concede blast slam hail call characterise characterize highlight indicate
-    outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice
+    outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
     """
     )
 )
@@ -237,6 +237,6 @@ def speech_forms(base: str) -> tuple[str, ...]:
         return (base, base[:-1] + "ies", base[:-1] + "ied", base + "ing")
     if base.endswith(("s", "sh", "ch", "x")):
         return (base, base + "es", base + "ed", base + "ing")
-    if base in ("admit", "slam", "plan", "stop", "regret"):
+    if base in ("admit", "slam", "plan", "stop", "regret", "refer"):
         return (base, base + "s", base + base[-1] + "ed", base + base[-1] + "ing")
     return (base, base + "s", base + "ed", base + "ing")

@@ -33,7 +33,7 @@ from rag.types import Document, Speech, SyncReport
 
 log = logging.getLogger(__name__)
 
-SPLITTER = "syntok+rules-3, people-2, speakers-3"  # change it when splitting or attribution changes
+SPLITTER = "syntok+rules-3, people-2, speakers-4"  # change it when splitting or attribution changes
 MAX_SEGMENTS = 8
 
 
