@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser"
 
 eval: $(STAMP)
-	$(VENV)/bin/rag eval
+	$(PY) -m eval
 
 # The peers comparison needs txtai, which nothing else does.
 $(VENV)/.bench-installed: $(STAMP)

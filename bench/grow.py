@@ -36,11 +36,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.scale import DIM, clustered  # noqa: E402
 from bench.timing import write_results  # noqa: E402
+from eval.rows import load_rows  # noqa: E402
 from rag import Assistant, store  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import scan  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
-from rag.evaluate import load_rows  # noqa: E402
 from rag.types import Document  # noqa: E402
 
 ADDS = 5

@@ -38,7 +38,7 @@ def main() -> int:
 
     from gradio_client import Client
 
-    from rag.evaluate import load_rows
+    from eval.rows import load_rows
 
     demo = None
     url = args.url

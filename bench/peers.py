@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.timing import cold_runs, interleaved, write_results  # noqa: E402
+from eval.rows import load_rows  # noqa: E402
 from rag import Assistant  # noqa: E402
-from rag.evaluate import load_rows  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
 REPEATS = 10

@@ -23,9 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from rag import Assistant, Settings, Weights  # noqa: E402
-from rag.config import Confidence  # noqa: E402
-from rag.evaluate import apply_threshold, calibrate, figures, load_rows, run  # noqa: E402
+from eval.calibration import apply_threshold, calibrate  # noqa: E402
+from eval.rows import load_rows  # noqa: E402
+from eval.scoring import figures, run  # noqa: E402
+from rag import Assistant, Confidence, Settings, Weights  # noqa: E402
 
 FUSION = {
     "dense_sentence": [0.3, 0.4, 0.5],

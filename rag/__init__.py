@@ -5,14 +5,16 @@ answer = Assistant(corpus_dir="seeds", index_dir="index").ask("What did the mini
 """
 
 from rag.assistant import Assistant
-from rag.config import IndexSettings, Settings, Weights
+from rag.config import Confidence, IndexSettings, Settings, Weights
 from rag.errors import CorpusError, IndexCorruptError, ModelError, RagError
-from rag.types import Answer, Citation, Document, Quote, SyncReport
+from rag.text import normalize
+from rag.types import Answer, Citation, Document, Quote, Sentence, SyncReport
 
 __all__ = [
     "Answer",
     "Assistant",
     "Citation",
+    "Confidence",
     "CorpusError",
     "Document",
     "IndexCorruptError",
@@ -20,7 +22,9 @@ __all__ = [
     "ModelError",
     "Quote",
     "RagError",
+    "Sentence",
     "Settings",
     "SyncReport",
     "Weights",
+    "normalize",
 ]

@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from rag.config import Settings
-from rag.search import Hits
+from rag.retrieval import Hits
 from rag.store import Index
 from rag.text import words
 from rag.types import Answer, Citation, Quote

@@ -24,17 +24,14 @@ from rag.corpus import check_article, make_document, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import Reading, read_question
+from rag.retrieval import Hits, boost, search, typed
 from rag.search import (
     CONFIDENCE_DEPTH,
-    Hits,
-    boost,
     confidence,
     evidence,
-    search,
     speaker_present,
     spoken_by,
     topic_cosines,
-    typed,
 )
 from rag.text import fold, normalize
 from rag.types import Answer, Document, PersonInfo, Sentence, SyncReport
@@ -127,23 +124,28 @@ class Assistant:
 
     def document(self, source: str) -> Document:
         """One article by its path relative to the corpus folder; KeyError if unknown."""
+        return self._record(source).document
+
+    def _record(self, source: str) -> store.DocRecord:
         record = self._index.record(source)
         if record is None:
             raise KeyError(f"no article {source!r} in the index")
-        return record.document
+        return record
 
     def sentences(self, source: str) -> tuple[Sentence, ...]:
         """An article's sentences as indexed, each with its speaker (the corpus-wide name)
         and mode; KeyError if the article is unknown."""
-        index = self._index
-        record = index.record(source)
-        if record is None:
-            raise KeyError(f"no article {source!r} in the index")
-        people = index.people
+        record = self._record(source)
+        people = self._index.people
         return tuple(
             replace(s, speaker=people.canonical(source, s.speaker)) if s.speaker else s
             for s in record.sentences
         )
+
+    def resolve_person(self, name: str) -> tuple[str, ...]:
+        """The people of the corpus a name may mean ("Lind", "Ms Lind", "Ana Lind", "the
+        finance minister"), by canonical name, most quoted first; () for no one."""
+        return self._index.people.resolve(name)
 
     def people(self) -> tuple[PersonInfo, ...]:
         """Everyone the articles name, most quoted first: canonical name, the forms and
@@ -228,7 +230,7 @@ class Assistant:
             mask = speaker_present(index, hits.ids, (normalize(reading.who or ""),))
         # Their own sentence must carry the topic: a neighbour naming it does not make
         # their words about it. The evidence is weighed over their best sentences.
-        theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask], hits.lexical[mask])
+        theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask])
         lacking = self._lacking(index, theirs, reading)
         dense = topic_cosines(index, theirs, topic_vector)
         own = evidence(index, theirs, reading.topic_terms, s.confidence, dense, lacking, own=True)

@@ -1,4 +1,4 @@
-"""The `rag` command: `rag index`, `rag ask`, `rag people`, `rag eval`. Parses, calls the API, prints.
+"""The `rag` command: `rag index`, `rag ask`, `rag people`. Parses, calls the API, prints.
 
 Errors print one line to stderr and exit non-zero, never a traceback.
 """
@@ -10,7 +10,6 @@ import json
 import logging
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,11 +38,6 @@ def _parser() -> argparse.ArgumentParser:
     p_people = sub.add_parser("people", help="list the people the articles name, most quoted first")
     p_people.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
     p_people.add_argument("--json", action="store_true", help="print the people as JSON")
-    p_eval = sub.add_parser("eval", help="score the assistant on an eval set and write a report")
-    p_eval.add_argument("--corpus", default="seeds")
-    p_eval.add_argument("--set", default="eval/qa.jsonl", help="question-answer pairs (JSONL)")
-    p_eval.add_argument("--out", default="eval", help="folder for report.md, report.json, chart")
-    p_eval.add_argument("--no-ablations", action="store_true", help="score the default config only")
     return parser
 
 
@@ -90,13 +84,6 @@ def main(argv: list[str] | None = None) -> int:
                         f"{p.name}{roles}: {p.sentences} sentences in {len(p.articles)} "
                         f"article{'s' if len(p.articles) != 1 else ''}"
                     )
-            return 0
-        if args.command == "eval":
-            from rag.evaluate import write_report
-
-            assistant = Assistant(args.corpus, args.index_dir, settings)
-            report = write_report(assistant, Path(args.set), Path(args.out), not args.no_ablations)
-            print(report.table)
             return 0
     except (RagError, ValueError, OSError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)

@@ -16,7 +16,7 @@ def rag(*args: str, cwd=None) -> subprocess.CompletedProcess:
 def test_help_lists_the_commands():
     out = rag("--help")
     assert out.returncode == 0
-    for word in ("index", "ask", "people", "eval"):
+    for word in ("index", "ask", "people"):
         assert word in out.stdout
 
 

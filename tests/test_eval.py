@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate import figures, load_rows, run, write_report
-from rag.text import normalize
+from eval.report import write_report
+from eval.rows import load_rows
+from eval.scoring import figures, run
+from rag import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = ROOT / "eval" / "qa.jsonl"

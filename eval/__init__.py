@@ -1,0 +1,13 @@
+"""The evaluation harness: the assistant scored on question–answer pairs, through rag's public API.
+
+    rows.py         the eval set: question–answer rows and speaker labels
+    scoring.py      one answer scored against its row; the figures of many rows
+    calibration.py  abstention thresholds found on dev results, applied to any split
+    ablations.py    the engine's stages added one at a time
+    attribution.py  speaker attribution against the hand labels
+    report.py       report.md and report.json
+    chart.py        report.png
+    tune.py         grid search of the fusion and confidence weights on dev
+
+Run with `python -m eval` (or `make eval`).
+"""
