@@ -36,8 +36,14 @@ test: $(STAMP) browser
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser"
 
+# Both corpora: the seeds (eval/report.md, with ablations) and, when ../shared holds it,
+# the BBC stories (eval/bbc/report.md).
 eval: $(STAMP)
 	$(PY) -m eval
+	@if [ -d ../shared/corpora/bbc ]; then \
+	  $(PY) -m eval --corpus ../shared/corpora/bbc --index-dir index/eval-bbc \
+	    --set eval/bbc/qa.jsonl --out eval/bbc --no-ablations; \
+	else echo "eval: ../shared/corpora/bbc is absent: the BBC eval is skipped"; fi
 
 # The peers comparison needs txtai, which nothing else does.
 $(VENV)/.bench-installed: $(STAMP)
