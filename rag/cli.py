@@ -9,7 +9,6 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import asdict
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             assistant = Assistant(args.corpus, args.index_dir, settings)
             answer = assistant.ask(args.question, k=args.k)
             if args.json:
-                print(json.dumps(asdict(answer), ensure_ascii=False, indent=1))
+                print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
             else:
                 print(answer.markdown)
             return 0

@@ -18,6 +18,8 @@ RETRIEVAL_MODES: tuple[RetrievalMode, ...] = get_args(RetrievalMode)
 # A passage's vector: the mean of its sentences' vectors, or the passage embedded whole.
 PassageVectors = Literal["mean", "embedded"]
 PASSAGE_VECTORS: tuple[PassageVectors, ...] = get_args(PassageVectors)
+# The word pieces all-MiniLM-L6-v2 reads at most: a passage embedded whole must fit.
+MAX_PASSAGE_TOKENS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class IndexSettings:
 
     passage_sentences: int = 4  # sentences per passage window
     passage_stride: int = 2  # sentences between window starts
-    passage_max_tokens: int = 200  # word pieces; the model sees at most 256
+    passage_max_tokens: int = 200  # word pieces, at most MAX_PASSAGE_TOKENS
     # A passage's vector: "mean" of its sentences' vectors (unit length again), or the
     # passage "embedded" whole. The mean costs no model call and scores the same on
     # the eval set (both splits; see the ablation in eval/report.md), at a third of
@@ -46,9 +48,10 @@ class IndexSettings:
                 f"passage_stride must be between 1 and passage_sentences "
                 f"({self.passage_sentences}), got {self.passage_stride}"
             )
-        if not 16 <= self.passage_max_tokens <= 256:
+        if not 16 <= self.passage_max_tokens <= MAX_PASSAGE_TOKENS:
             raise ValueError(
-                f"passage_max_tokens must be between 16 and 256, got {self.passage_max_tokens}"
+                f"passage_max_tokens must be between 16 and {MAX_PASSAGE_TOKENS}, "
+                f"got {self.passage_max_tokens}"
             )
 
     def as_dict(self) -> dict:

@@ -102,13 +102,6 @@ class Embedder:
             return fast.dim
         return int(self._sentence_transformer().get_sentence_embedding_dimension())
 
-    @cached_property
-    def max_tokens(self) -> int:
-        fast = self._fast_encoder()
-        if fast is not None:
-            return fast.max_tokens
-        return int(self._sentence_transformer().max_seq_length)
-
     # -- loading ----------------------------------------------------------------------------
     def _sentence_transformer(self):  # noqa: ANN202 - torch types stay out of signatures
         with self._lock:

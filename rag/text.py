@@ -18,6 +18,9 @@ from typing import Literal
 from rag.analysis.lexicon import VARIANTS
 from rag.types import Sentence, SentenceKind
 
+# The quotation marks news copy uses, as written (matching folds them to " and '). What
+# ends a quotation at a sentence's end; rag.speakers reads the same set.
+QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _SINGLE_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u00b4`"
 _DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
@@ -205,13 +208,13 @@ def tokenize(text: str) -> list[str]:
 
 TITLE_MAX_WORDS = 20
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6\u2043]|\d{1,3}[.)])\s+")
-_TERMINAL = re.compile(r"[.!?\u2026][\"'\u201c\u201d\u2018\u2019)\]]*\s*$")
+_TERMINAL = re.compile(r"[.!?\u2026][" + QUOTE_MARKS + r")\]]*\s*$")
 _CREDIT = re.compile(r"\([^()]*/[^()]*\)|\b(?:AFP|Reuters|Getty Images|AP Photo)\b\)?\s*$")
 _INITIALS = re.compile(r"^[a-z]{1,4}(?:/[a-z]{1,4})+$")
 # A stop followed straight by an opening quote and a capital: "treaty.“Hale".
 _GLUED = re.compile(r"(?<=[a-z0-9][.!?])(?=[\"\u201c\u2018'][A-Z])")
 # A stop and a quote mark, then space and a capital or an opening quote: "ball.“ He".
-_AFTER_QUOTE = re.compile(r"(?<=[.!?][\"'\u201c\u201d\u2018\u2019])\s+(?=[A-Z\u201c\"])")
+_AFTER_QUOTE = re.compile(r"(?<=[.!?][" + QUOTE_MARKS + r"])\s+(?=[A-Z\u201c\"])")
 _DQ = re.compile(r"[\"\u201c\u201d\u201e]")
 # A single quote counts as a quotation mark only at a word edge, never inside "let's".
 _SQ_OPEN = re.compile(r"(?<![\w])['\u2018](?=\w)")

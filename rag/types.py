@@ -5,8 +5,8 @@ Stdlib only, so that every layer (UI, eval, tests) can import them cheaply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
 
 # What a line of an article is: its title, a heading, a list item, or body text.
 SentenceKind = Literal["title", "heading", "list", "body"]
@@ -114,6 +114,19 @@ class Answer:
     confidence: float = 0.0  # best topic score before any speaker preference; abstains below
     note: str = ""  # said before the quotes, e.g. that the person asked about is not quoted
     speaker_found: bool | None = None  # None: no person asked about
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON data (lists, not tuples): what `rag ask --json` prints
+        and what the UI's `ask` API returns."""
+        return _plain(asdict(self))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.config import MAX_PASSAGE_TOKENS
 from rag.store import load
 
 
@@ -21,7 +22,7 @@ def test_passages_fit_the_model_window(embedder, seeds_index):
     index = load(seeds_index[1])
     for r in index.records:
         for p in range(len(r.passages)):
-            assert embedder.count_tokens(r.passage_text(p)) <= 256
+            assert embedder.count_tokens(r.passage_text(p)) <= MAX_PASSAGE_TOKENS
 
 
 def test_model_identity_is_the_weights_hash(embedder):

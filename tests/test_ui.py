@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import socket
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from rag import Assistant
+from rag import Answer, Assistant, Quote
+from rag.answer import escape_markdown
 from rag.types import Document
 from ui.app import (
-    answer_json,
+    Handlers,
     articles_markdown,
     build_demo,
     citation_choices,
@@ -63,11 +68,46 @@ def test_citations_and_evidence_escape_and_mark_the_span(assistant: Assistant):
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b>" not in page
 
 
-def test_answer_json_has_the_api_fields(assistant: Assistant):
-    data = answer_json(assistant.ask("What did Rutte say about China?"))
-    assert set(data) >= {"answer", "quotes"}
-    assert set(data["quotes"][0]) >= {"text", "source", "title", "start", "end", "score"}
-    assert "Similar" not in articles_markdown(assistant.documents())
+def test_the_evidence_panel_shades_the_sentences_around_the_quote(assistant: Assistant):
+    handlers = Handlers(assistant)
+    chat, history, _, citations, page, quotes = handlers.respond(
+        "What did Rutte say about China?", [], []
+    )
+    first = quotes[0]
+    assert history == ["What did Rutte say about China?"] and len(chat) == 2
+    assert citations["value"] == f"{first.start}:{first.end}:{first.source}"
+    assert first.context_before and first.context_after
+    shaded = re.findall(r'<span class="context"[^>]*>(.*?)</span>', page, re.S)
+    assert [html.unescape(t).strip() for t in shaded] == [
+        first.context_before,
+        first.context_after,
+    ]
+    assert page.index(html.escape(first.context_before)) < page.index("<mark")
+    # Another place that says the same has no context of its own: only the mark.
+    also = first.also[0]
+    elsewhere = handlers.show_evidence(f"{also.start}:{also.end}:{also.source}", quotes)
+    assert 'class="context"' not in elsewhere and elsewhere.count("<mark") == 1
+
+
+def test_the_api_returns_the_answers_one_json_form(assistant: Assistant):
+    question = "What did Rutte say about China?"
+    data = Handlers(assistant).ask_api(question)
+    assert data == assistant.ask(question).to_dict()
+    assert set(data) == {f.name for f in fields(Answer)}
+    assert set(data["quotes"][0]) == {f.name for f in fields(Quote)}
+    assert data["quotes"][0]["speaker"] == "Mark Rutte" and data["confidence"] > 0
+    assert json.loads(json.dumps(data)) == data  # plain JSON: lists, never tuples
+
+
+def test_articles_are_listed_by_title_and_name_escaped(assistant: Assistant):
+    listing = articles_markdown(assistant.documents())
+    assert listing.startswith("5 articles:")
+    assert listing.count("\n- ") == len(assistant.documents())
+    assert all(f"({escape_markdown(d.source)})" in listing for d in assistant.documents())
+    odd = Document("notes_*1*.md", "A *bold* [link](javascript:x)", "text", "0")
+    listing = articles_markdown([odd])
+    assert "\\*bold\\*" in listing and "[link]" not in listing and "notes\\_\\*1" in listing
+    assert articles_markdown([]) == "*No articles yet.*"
 
 
 def _free_port() -> int:
@@ -95,6 +135,7 @@ def test_api_through_gradio_client(app):
     url, assistant = app
     client = Client(url, verbose=False)
     data = client.predict("What did Rutte say about China?", api_name="/ask")
+    assert data == assistant.ask("What did Rutte say about China?").to_dict()
     assert "crucial lifeline" in data["quotes"][0]["text"]
     q = data["quotes"][0]
     text = (assistant.corpus_dir / q["source"]).read_text(encoding="utf-8")
