@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             assistant = Assistant(args.corpus, args.index_dir, settings)
             people = assistant.people()
             if args.json:
-                print(json.dumps([asdict(p) for p in people], ensure_ascii=False, indent=1))
+                print(json.dumps([p.to_dict() for p in people], ensure_ascii=False, indent=1))
             else:
                 for p in people:
                     roles = f" ({'; '.join(p.roles[:3])})" if p.roles else ""

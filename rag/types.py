@@ -60,6 +60,16 @@ class PersonInfo:
     sentences: int
     articles: tuple[str, ...]
 
+    def to_dict(self) -> dict:
+        """The JSON form `rag people --json` prints (and the UI's people panel reads)."""
+        return {
+            "name": self.name,
+            "forms": list(self.forms),
+            "roles": list(self.roles),
+            "sentences": self.sentences,
+            "articles": list(self.articles),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Citation:
