@@ -93,10 +93,10 @@ def main() -> int:
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=user, args=(n,)) for n in range(args.clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     wall = time.perf_counter() - t0
     if demo is not None:
         demo.close()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.timing import cold_runs, interleaved, write_results  # noqa: E402
-from eval.rows import load_rows  # noqa: E402
+from eval.rows import Row, load_rows  # noqa: E402
 from rag import Assistant  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
@@ -99,7 +99,7 @@ def main() -> None:
         )
 
         # Eval: answer hit@3 and source recall@3 on the answerable test rows.
-        def score(texts_sources: list[tuple[str, str]], row) -> tuple[bool, bool]:  # noqa: ANN001
+        def score(texts_sources: list[tuple[str, str]], row: Row) -> tuple[bool, bool]:
             answers = [normalize(a) for g in row.golds for a in g.answers]
             hit = any(any(a in normalize(t) for a in answers) for t, _ in texts_sources[:3])
             src = any(s == g.source for _, s in texts_sources[:3] for g in row.golds)

@@ -43,7 +43,7 @@ def attribution(assistant: Assistant, labels: Sequence[Label]) -> Attribution:
         # The label names the person as the article does; the engine by the corpus-wide
         # name ("Ana Hallbergh" in one article is "Ana Hallberg" across the corpus).
         same = bool(got and lab.speaker) and (
-            got == lab.speaker or got in assistant.resolve_person(lab.speaker)
+            got == lab.speaker or got in assistant.resolve_person(lab.speaker or "")
         )
         if sentence is not None and got and same:
             right += 1

@@ -17,6 +17,7 @@ import itertools
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,7 +45,7 @@ CONFIDENCE = {
 }
 
 
-def _variant(base: Assistant, **changes: object) -> Assistant:
+def _variant(base: Assistant, **changes: Any) -> Assistant:
     settings = replace(base.settings, **changes)
     return Assistant(base.corpus_dir, base.index_dir, settings, embedder=base.embedder)
 

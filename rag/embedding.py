@@ -15,11 +15,17 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.checksum import sha256_file
 from rag.errors import ModelError
+
+if TYPE_CHECKING:  # imported where the model is loaded: `import rag` never pulls in torch
+    from sentence_transformers import SentenceTransformer
+
+    from rag.minibert import NumpyBert
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
@@ -69,8 +75,8 @@ class Embedder:
     def __init__(self, model: str | None = None) -> None:
         self.ref = resolve_model(model)
         self._lock = threading.Lock()
-        self._st = None
-        self._fast = None
+        self._st: SentenceTransformer | None = None
+        self._fast: NumpyBert | None = None
         self._fast_checked = False
 
     @property
@@ -100,10 +106,13 @@ class Embedder:
         fast = self._fast_encoder()
         if fast is not None:
             return fast.dim
-        return int(self._sentence_transformer().get_sentence_embedding_dimension())
+        dim = self._sentence_transformer().get_sentence_embedding_dimension()
+        if dim is None:
+            raise ModelError(f"model {self.name} does not say how long its vectors are")
+        return int(dim)
 
     # -- loading ----------------------------------------------------------------------------
-    def _sentence_transformer(self):  # noqa: ANN202 - torch types stay out of signatures
+    def _sentence_transformer(self) -> SentenceTransformer:
         with self._lock:
             if self._st is None:
                 if self.ref.path is not None:
@@ -118,7 +127,7 @@ class Embedder:
                     raise ModelError(f"cannot load embedding model {self.name}: {exc}") from exc
             return self._st
 
-    def _fast_encoder(self):  # noqa: ANN202
+    def _fast_encoder(self) -> NumpyBert | None:
         if self._fast_checked:
             return self._fast
         with self._lock:

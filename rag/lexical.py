@@ -49,7 +49,9 @@ class TermCounts:
     def count(cls, texts: Sequence[Sequence[str]]) -> TermCounts:
         """Counts of pre-tokenised texts."""
         lookup: dict[str, int] = {}
-        indptr, indices, data = [0], [], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[int] = []
         for tokens in texts:
             counts: dict[int, int] = {}
             for t in tokens:

@@ -169,6 +169,7 @@ def read_question(
                 # to every sentence about Hale; it is left out of what is embedded, and
                 # BM25 still has it.
                 unnamed = mention[1]
+    dense: tuple[str, ...]
     if unnamed is not None:
         dense = (unnamed,)
     elif who is not None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Literal
+from types import ModuleType
+from typing import Any, Literal
 
 from rag.analysis.lexicon import VARIANTS
 from rag.types import Sentence, SentenceKind
@@ -181,7 +182,7 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
+def _stemmer() -> Any:  # PyStemmer has no type hints
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -246,7 +247,7 @@ def _line_kind(
 
 
 @lru_cache(maxsize=1)
-def _segmenter():  # noqa: ANN202
+def _segmenter() -> ModuleType:
     from syntok import segmenter
 
     return segmenter

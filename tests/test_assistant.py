@@ -111,10 +111,18 @@ def test_quotes_are_one_to_three_sentences_and_near_duplicates_fold(assistant: A
             text = Path(assistant.corpus_dir, q.source).read_text(encoding="utf-8")
             inside = [s for s in split_sentences(text) if q.start <= s.start and s.end <= q.end]
             assert 1 <= len(inside) <= 3
-    # The headline of 000 stands twice in the article: one quote, two places.
+    # The headline of 000 stands twice in the article: one quote, citing both places.
     answer = assistant.ask("Would a US-European peace plan test whether Putin really wants peace?")
     texts = [q.text for q in answer.quotes]
     assert len(texts) == len(set(texts))
+    source = "000_81fe3f3830062f5a.txt"
+    article = Path(assistant.corpus_dir, source).read_text(encoding="utf-8")
+    headline = next(q for q in answer.quotes if q.text.startswith("Rutte Says A US"))
+    places = {(headline.source, headline.start)} | {(c.source, c.start) for c in headline.also}
+    twice = {(source, i) for i in range(len(article)) if article.startswith(headline.text, i)}
+    assert len(twice) == 2 and places == twice
+    for c in headline.also:
+        assert article[c.start : c.end] == headline.text
 
 
 def test_concurrent_asks_give_the_same_answers(assistant: Assistant):

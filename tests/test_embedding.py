@@ -8,6 +8,7 @@ from rag.store import load
 
 def test_fast_query_path_matches_sentence_transformers_on_every_seed_text(embedder, seeds_index):
     index = load(seeds_index[1])
+    assert index is not None
     from rag.text import fold
 
     texts = [fold(r.sentence_text(i)) for r in index.records for i in range(len(r.sentences))]
@@ -20,6 +21,7 @@ def test_fast_query_path_matches_sentence_transformers_on_every_seed_text(embedd
 
 def test_passages_fit_the_model_window(embedder, seeds_index):
     index = load(seeds_index[1])
+    assert index is not None
     for r in index.records:
         for p in range(len(r.passages)):
             assert embedder.count_tokens(r.passage_text(p)) <= MAX_PASSAGE_TOKENS

@@ -106,7 +106,7 @@ def test_two_people_sharing_a_surname_are_told_apart_within_an_article():
 
 def test_no_person_role_or_spelling_of_the_seeds_is_written_into_the_engine():
     """The engine learns people from the text: nothing in rag/ may name the seeds'."""
-    names = set()
+    names: set[str] = set()
     for path in (ROOT / "seeds").glob("*.txt"):
         text = path.read_text(encoding="utf-8")
         spoken, _, _ = attribute(text, split_sentences(text))

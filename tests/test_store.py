@@ -92,7 +92,7 @@ def test_damaged_index_is_reported_and_rebuilt(corpus, fresh_index, embedder, as
 def test_index_built_with_other_settings_is_rebuilt_naming_both(corpus, fresh_index, embedder):
     other = Settings(index=IndexSettings(passage_sentences=3, passage_stride=1))
     a = Assistant(corpus, fresh_index, other, embedder=embedder)
-    assert "passage_sentences" in a.report.rebuilt_because
+    assert "passage_sentences" in (a.report.rebuilt_because or "")
     assert a.report.embedded_sentences > 100
 
 
@@ -152,6 +152,7 @@ def test_add_article_checks_saves_indexes_and_refuses_bad_input(corpus, fresh_in
 
 def test_vectors_are_unit_length(fresh_index):
     index = load(fresh_index)
+    assert index is not None
     norms = np.linalg.norm(index.sentence_vectors, axis=1)
     assert np.allclose(norms, 1.0, atol=1e-4)
 
@@ -187,4 +188,4 @@ def test_large_corpora_get_approximate_indexes_saved_and_checked(
     data[len(data) // 2] ^= 0xFF
     (segment / "sentences.faiss").write_bytes(bytes(data))
     rebuilt = Assistant(corpus, tmp_path / "index", embedder=embedder)
-    assert "garbled" in rebuilt.report.rebuilt_because
+    assert "garbled" in (rebuilt.report.rebuilt_because or "")

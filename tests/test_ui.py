@@ -164,7 +164,12 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         dialogs = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def dismiss(dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
         page.goto(url)
         page.locator("#question textarea").fill("What did Rutte say about China?")
         page.locator("#send").click()

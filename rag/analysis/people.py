@@ -294,12 +294,13 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             words = parsed.name if parsed is not None else _bare_surname(run)
             if not words:
                 continue
-            index = _by_surname(words[-1], full, mentions, run.start)
-            if index is None:
+            found = _by_surname(words[-1], full, mentions, run.start)
+            if found is None:
                 if parsed is None:
                     continue
                 # "Mr Hale" with no full name anywhere: the honorific form is the name.
-                index = person_for(_label(run, parsed))
+                found = person_for(_label(run, parsed))
+            index = found
             kind = "surname"
         person = people[index]
         # A surname standing alone tells a person, unless it follows "in", "to"…: then
@@ -314,7 +315,7 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
                 person.forms.add(f"{parsed.honorific.capitalize()} {parsed.name[-1]}")
             if parsed.title:
                 person.roles.add(parsed.title)
-        person.forms.add(" ".join(words if kind == "surname" else parsed.name))
+        person.forms.add(" ".join(words if kind == "surname" or parsed is None else parsed.name))
         before = _role_before(text, run.start)
         after = _role_after(text, run.end)
         for role in (before, after):
@@ -396,7 +397,7 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
     out: list[Mention] = []
     taken = [(m.start, m.end) for m in named]
     for m in _ROLE_MENTION.finditer(text):
-        words = []
+        words: list[tuple[str, int]] = []
         end = m.end()
         for w in _WORDS_AFTER.finditer(text, m.end(), min(len(text), m.end() + 60)):
             if text[end : w.start()].strip() or len(words) == 4:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.analysis.lexicon import HONORIFICS, ROLE_NOUNS, TITLE_WORDS
@@ -89,7 +89,7 @@ class People:
         self._canonical: dict[tuple[str, str], str] = {}  # (source, article name) -> name
         self._info: dict[str, PersonInfo] = {}
         for members in groups.values():
-            spellings = Counter()
+            spellings: Counter[str] = Counter()
             for _, p, n in members:
                 spellings[p.name] += n + 1
             name = spellings.most_common(1)[0][0]
@@ -153,7 +153,7 @@ class People:
     def get(self, name: str) -> PersonInfo | None:
         return self._info.get(name)
 
-    def __iter__(self):  # noqa: ANN204 - an iterator of PersonInfo
+    def __iter__(self) -> Iterator[PersonInfo]:
         return iter(self._info.values())
 
     def __len__(self) -> int:

@@ -307,7 +307,7 @@ def _open_apposition(gap: str) -> bool:
     """ ", Lloyd's chief executive said": an apposition whose closing comma is missing,
     told by the role noun it holds."""
     m = re.fullmatch(r"\s*,\s+([^,\"“”]{2,80}?)\s*", gap)
-    return bool(m) and any(w in ROLE_NOUNS for w in m.group(1).lower().split()[-3:])
+    return m is not None and any(w in ROLE_NOUNS for w in m.group(1).lower().split()[-3:])
 
 
 def _sentence_subject(

@@ -8,11 +8,14 @@ unit rows, so inner product is cosine. But: knows nothing of files or of segment
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
 from rag.errors import IndexCorruptError
+
+if TYPE_CHECKING:  # faiss itself is imported where an index is built
+    import faiss
 
 # Exact search while it is fast enough, approximate after; bench/scale.py measured the
 # figures behind these bounds (exact p50 15 ms at 100k vectors, 150 ms at 1M).
@@ -33,27 +36,30 @@ def index_type(n: int) -> FaissKind:
     return "hnsw32" if n < IVF_FROM else "ivf-pq48"
 
 
-def build_faiss(vectors: np.ndarray, kind: str):  # noqa: ANN201 - faiss has no type hints
+def build_faiss(vectors: np.ndarray, kind: FaissKind) -> faiss.Index:
     """A FAISS inner-product index of `kind` holding `vectors` (unit rows)."""
     import faiss
 
     dim = vectors.shape[1]
+    index: faiss.Index
     if kind == "flat-ip":
         index = faiss.IndexFlatIP(dim)
     elif kind == "hnsw32":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        index = hnsw
     elif kind == "ivf-pq48":
         # 48 bytes a vector; searches re-score their candidates exactly (search_vectors).
         n = len(vectors)
         nlist = int(min(4096, max(1, min(4 * np.sqrt(n), n // 39))))
         nbits = 8 if n >= 256 * 39 else 4  # k-means needs points enough for its centroids
-        index = faiss.IndexIVFPQ(
+        ivf = faiss.IndexIVFPQ(
             faiss.IndexFlatIP(dim), dim, nlist, PQ_BYTES, nbits, faiss.METRIC_INNER_PRODUCT
         )
         rng = np.random.default_rng(_SEED)
         sample = vectors[np.sort(rng.choice(n, min(n, 200_000), replace=False))]
-        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
+        index = ivf
     else:
         raise IndexCorruptError(f"unknown FAISS index type {kind!r}")
     index.add(vectors)
@@ -61,17 +67,17 @@ def build_faiss(vectors: np.ndarray, kind: str):  # noqa: ANN201 - faiss has no 
     return index
 
 
-def tune(index, kind: str) -> None:  # noqa: ANN001
+def tune(index: faiss.Index, kind: FaissKind) -> None:
     """Search-time parameters; measured in bench/scale.py (recall@10 ≥ 0.98)."""
     if kind == "hnsw32":
-        index.hnsw.efSearch = 64
+        cast("faiss.IndexHNSW", index).hnsw.efSearch = 64
     elif kind == "ivf-pq48":
-        index.nprobe = 48
+        cast("faiss.IndexIVF", index).nprobe = 48
 
 
 def search_vectors(
-    built, kind: str, vectors: np.ndarray, queries: np.ndarray, k: int
-) -> np.ndarray:  # noqa: ANN001
+    built: faiss.Index, kind: FaissKind, vectors: np.ndarray, queries: np.ndarray, k: int
+) -> np.ndarray:
     """Ids of the k nearest rows per query (-1 where fewer), best first.
 
     A compressed (PQ) index only proposes candidates, RERANK times k of them; their

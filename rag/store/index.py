@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 
 from rag.analysis.registry import People
 from rag.lexical import BM25
@@ -31,7 +32,7 @@ class Rows:
     def __len__(self) -> int:
         return self.shape[0]
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:  # noqa: ANN001
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         if not self.parts:
             return np.zeros(self.shape, dtype=dtype or self.dtype)
         return np.concatenate([np.asarray(p) for p in self.parts]).astype(dtype or self.dtype)

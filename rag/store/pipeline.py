@@ -129,6 +129,8 @@ def _open(
         if name is None:
             return None, None
         old = current if current is not None and current.generation == name else load(index_dir)
+        if old is None:  # CURRENT went away between the two reads
+            return None, None
     except IndexCorruptError as exc:
         because = f"the saved index is unusable: {exc}"
         log.warning("rebuilding the index: %s", because)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy import sparse
@@ -22,6 +22,9 @@ from rag.lexical import TermCounts
 from rag.store.faiss_index import FaissKind, build_faiss, index_type
 from rag.text import tokenize
 from rag.types import Document, Sentence
+
+if TYPE_CHECKING:
+    import faiss
 
 RowKind = Literal["sentences", "passages"]  # the two kinds of row a segment holds
 ROW_KINDS: tuple[RowKind, ...] = ("sentences", "passages")
@@ -59,7 +62,7 @@ class Segment:
         *,
         dim: int,
         kinds: dict[RowKind, FaissKind] | None = None,
-        prebuilt: dict[RowKind, Any] | None = None,
+        prebuilt: dict[RowKind, faiss.Index] | None = None,
     ) -> None:
         self.name = name
         self.records = tuple(records)
@@ -67,7 +70,12 @@ class Segment:
         self.passage_vectors = passage_vectors
         self.sentence_terms = sentence_terms
         self.entry: dict = {}  # its line in the generation manifest, set once saved
-        s_doc, s_local, p_doc, p_first, p_last, heading = [], [], [], [], [], []
+        s_doc: list[int] = []
+        s_local: list[int] = []
+        p_doc: list[int] = []
+        p_first: list[int] = []
+        p_last: list[int] = []
+        heading: list[bool] = []
         offset = 0
         for r, record in enumerate(self.records):
             n = len(record.sentences)
@@ -81,7 +89,7 @@ class Segment:
             offset += n
         self.sentence_doc = np.asarray(s_doc, dtype=np.int32)
         self.sentence_local = np.asarray(s_local, dtype=np.int32)
-        self.sentence_is_heading = np.asarray(heading, dtype=bool)
+        self.sentence_is_heading = np.asarray(heading, dtype=np.bool_)
         self.passage_doc = np.asarray(p_doc, dtype=np.int32)
         self.passage_first = np.asarray(p_first, dtype=np.int32)
         self.passage_last = np.asarray(p_last, dtype=np.int32)
@@ -115,7 +123,7 @@ class Segment:
         self.holder_ptr = holders.indptr.astype(np.int64)
         self.holder_ids = holders.indices.astype(np.int32)
         self.kinds: dict[RowKind, FaissKind] = dict(kinds or {})
-        self.faiss: dict[RowKind, Any] = {}  # FAISS indexes (faiss.Index), by kind of row
+        self.faiss: dict[RowKind, faiss.Index] = {}
         prebuilt = prebuilt or {}
         for which in ROW_KINDS:
             vectors = self.vectors(which)

@@ -60,7 +60,14 @@ def write_segment(index_dir: Path, segment: Segment) -> dict:
     save_npy(tmp / "sentence_vectors.npy", np.asarray(segment.sentence_vectors))
     save_npy(tmp / "passage_vectors.npy", np.asarray(segment.passage_vectors))
     with synced(tmp / "sentence_terms.npz") as fh:
-        np.savez(fh, **segment.sentence_terms.to_arrays())
+        terms = segment.sentence_terms.to_arrays()
+        np.savez(
+            fh,
+            vocab=terms["vocab"],
+            indptr=terms["indptr"],
+            indices=terms["indices"],
+            data=terms["data"],
+        )
     names = list(_FILES)
     for which in ROW_KINDS:
         if segment.kinds[which] != "flat-ip":  # flat is rebuilt from the vectors in a blink
