@@ -223,3 +223,32 @@ def test_seed_articles_attribute_the_usual_forms(seeds_index, embedder):
                     seen[start] = (s.speaker, s.speech)
     assert {k: v[1] for k, v in seen.items()} == cases
     assert len({v[0] for v in seen.values()}) == 1  # one person throughout
+
+
+def test_reading_a_question_is_a_step_of_its_own(invented):
+    """read_question: whose words are wanted, on what, and who that can be."""
+    from rag.query import read_question
+
+    people = invented._index.people
+    settings = invented.settings
+    r = read_question("What did Ms Varga say about the tolls?", (), people, settings)
+    assert (r.who, r.people, r.unknown, r.topic) == (
+        "Ms Varga",
+        ("Ines Varga",),
+        False,
+        "the tolls",
+    )
+    assert r.dense_texts == ("Ms Varga on the tolls", "the tolls") and r.topic_terms == {"toll"}
+    shared = read_question("What did Dorn say?", (), people, settings)
+    assert set(shared.people) == {"Karl Dorn", "Lena Dorn"}
+    unknown = read_question("What did Olga Petrovna say?", (), people, settings)
+    assert unknown.unknown and unknown.people == ()
+    firm = read_question("What did Orchard say about it?", (), people, settings)
+    assert not firm.unknown and firm.people == ()  # one capitalised word may be a firm
+    named = read_question("Where did Brenner's association appeal?", (), people, settings)
+    assert named.who is None and "Brenner" not in named.dense_texts[0]
+    assert "brenner" in named.terms  # BM25 keeps the name
+    follow = read_question(
+        "And about the bridge?", ("What did Varga say about tolls?",), people, settings
+    )
+    assert follow.resolved == "What did Varga say about the bridge?" and follow.who == "Varga"

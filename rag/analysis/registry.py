@@ -183,8 +183,8 @@ class People:
             found = {
                 n for n in self._by_surname.get(words[-1], ()) if name_key(n).split()[0] == words[0]
             }
-        if not found and len(words) == 1:
-            found = set(self._by_surname.get(words[0], ()))
+        if len(words) == 1:  # a surname: everyone who bears it, not only who is called so
+            found |= self._by_surname.get(words[0], set())
         if not found and len(words[-1]) >= 5:
             for surname, names in self._by_surname.items():
                 if _edits_one(surname, words[-1]):
