@@ -37,6 +37,8 @@ test: $(STAMP) browser
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser"
 
+# Every corpus of eval/corpora.py that is present (the seeds; the BBC stories when
+# ../shared holds them), in one report: eval/report.md.
 eval: $(STAMP)
 	$(PY) -m eval
 

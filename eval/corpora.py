@@ -43,7 +43,7 @@ CORPORA = (
     Corpus(
         "bbc",
         Path("../shared/corpora/bbc"),
-        Path("index/bbc"),
+        Path("index/eval-bbc"),
         Path("eval/bbc/qa.jsonl"),
         Path("eval/bbc/speakers.jsonl"),
     ),

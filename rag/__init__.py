@@ -1,7 +1,7 @@
 """rag: question answering over news articles with verbatim, cited quotes only.
 
 from rag import Assistant
-answer = Assistant(corpus_dir="seeds", index_dir="index").ask("What did Rutte say about China?")
+answer = Assistant(corpus_dir="seeds", index_dir="index").ask("What did the minister say about the budget?")
 """
 
 from rag.assistant import Assistant

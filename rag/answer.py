@@ -79,7 +79,11 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
     record, first_local = index.place(a)
     last_local = first_local + b - 1 - a
     where = _citation(index, span)
-    spoken = [s for s in record.sentences[first_local : last_local + 1] if s.speaker]
+    spoken = [
+        (g, s)
+        for g, s in zip(range(a, b), record.sentences[first_local : last_local + 1], strict=True)
+        if s.speaker
+    ]
     before = record.sentence_text(first_local - 1) if first_local > 0 else ""
     after = record.sentence_text(last_local + 1) if last_local + 1 < len(record.sentences) else ""
     return Quote(
@@ -92,8 +96,8 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
         also=also,
         context_before=before,
         context_after=after,
-        speaker=spoken[0].speaker if spoken else None,
-        speech=spoken[0].speech if spoken else None,
+        speaker=index.speaker(spoken[0][0]) if spoken else None,
+        speech=spoken[0][1].speech if spoken else None,
     )
 
 
@@ -145,7 +149,7 @@ def short_title(title: str, max_chars: int = 80) -> str:
 def to_markdown(quotes: list[Quote] | tuple[Quote, ...], note: str = "") -> str:
     """The quotes as a cited answer: block quotes, each with a numbered citation."""
     if not quotes:
-        return NO_ANSWER
+        return f"*{escape_markdown(note)}*\n\n{NO_ANSWER}" if note else NO_ANSWER
     parts = [f"*{escape_markdown(note)}*"] if note else []
     for n, q in enumerate(quotes, 1):
         places = [q.citation, *q.also]
@@ -175,6 +179,6 @@ def make_answer(
         markdown=to_markdown(quotes, note),
         abstained=not quotes,
         confidence=round(float(confidence), 4),
-        note=note if quotes else "",
+        note=note,
         speaker_found=speaker_found if quotes else None,
     )

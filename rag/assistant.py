@@ -1,7 +1,7 @@
 """Assistant: the API users call. Opens (and updates) the index, answers questions.
 
     assistant = Assistant(corpus_dir="seeds", index_dir="index")
-    answer = assistant.ask("What did Rutte say about China?")
+    answer = assistant.ask("What did the minister say about the budget?")
 
 One Assistant serves many threads: a question reads an immutable snapshot of the
 index, and adding an article swaps in a new snapshot under a lock.
@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
+
+import numpy as np
 
 from rag import store
 from rag.answer import make_answer, select_quotes
@@ -20,8 +23,8 @@ from rag.config import Settings
 from rag.corpus import check_article, make_document, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
-from rag.query import PEOPLE, aliases, answer_type, mentioned_person, resolve, split_frame
-from rag.retrieval import boost, search, typed
+from rag.query import Reading, read_question
+from rag.retrieval import Hits, boost, search, typed
 from rag.search import (
     CONFIDENCE_DEPTH,
     confidence,
@@ -30,14 +33,10 @@ from rag.search import (
     spoken_by,
     topic_cosines,
 )
-from rag.speakers import canonical
-from rag.text import fold, tokenize
-from rag.types import Answer, Document, Sentence, SyncReport
+from rag.text import fold, normalize
+from rag.types import Answer, Document, PersonInfo, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
-
-# Words that name people: they say whose words are wanted, not what about.
-_PERSON_TERMS = set(tokenize(" ".join(f for forms in PEOPLE.values() for f in forms)))
 
 
 class Assistant:
@@ -127,24 +126,63 @@ class Assistant:
         """One article by its path relative to the corpus folder; KeyError if unknown."""
         return self._record(source).document
 
-    def sentences(self, source: str) -> tuple[Sentence, ...]:
-        """An article's sentences as indexed: spans, kind, speaker and speech; KeyError if unknown."""
-        return self._record(source).sentences
-
     def _record(self, source: str) -> store.DocRecord:
         record = self._index.record(source)
         if record is None:
             raise KeyError(f"no article {source!r} in the index")
         return record
 
+    def sentences(self, source: str) -> tuple[Sentence, ...]:
+        """An article's sentences as indexed, each with its speaker (the corpus-wide name)
+        and mode; KeyError if the article is unknown."""
+        record = self._record(source)
+        people = self._index.people
+        return tuple(
+            replace(s, speaker=people.canonical(source, s.speaker)) if s.speaker else s
+            for s in record.sentences
+        )
+
+    def resolve_person(self, name: str) -> tuple[str, ...]:
+        """The people of the corpus a name may mean ("Lind", "Ms Lind", "Ana Lind", "the
+        finance minister"), by canonical name, most quoted first; () for no one."""
+        return self._index.people.resolve(name)
+
+    def people(self) -> tuple[PersonInfo, ...]:
+        """Everyone the articles name, most quoted first: canonical name, the forms and
+        roles the articles use, sentences attributed to them, and their articles."""
+        return tuple(sorted(self._index.people, key=lambda p: (-p.sentences, p.name)))
+
     # -- questions ----------------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, history: Sequence[str] = ()) -> Answer:
         """Answer with verbatim quotes, best first; no quotes when the corpus has no support.
 
         `history` holds earlier questions of the same conversation (as resolved, oldest
-        first), so that a follow-up such as "And about Iran?" is understood. Raises
+        first), so that a follow-up such as "And about tariffs?" is understood. Raises
         ValueError for an empty question or one over `settings.max_question_chars`.
         """
+        self._check(question, k)
+        index = self._index  # one snapshot for the whole question
+        reading = read_question(question, history, index.people, self.settings)
+        if reading.unknown:
+            note = f"No one called {reading.who} is named in the articles."
+            return make_answer(question, reading.resolved, [], 0.0, note, False)
+        hits, topic_vector = self._retrieve(index, reading)
+        lacking = self._lacking(index, hits, reading)
+        topic_dense = topic_cosines(index, hits, topic_vector)
+        values = evidence(
+            index, hits, reading.topic_terms, self.settings.confidence, topic_dense, lacking
+        )
+        score = confidence(values)
+        if score < self.settings.abstain_below:
+            return make_answer(question, reading.resolved, [], score)
+        note, found = "", None
+        if reading.who is not None:
+            hits, score, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
+        quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
+        return make_answer(question, reading.resolved, quotes, score, note, found)
+
+    def _check(self, question: str, k: int | None) -> None:
+        """ValueError (TypeError) naming what is wrong with a question or its k."""
         if not isinstance(question, str):
             raise TypeError(f"question must be a string, got {type(question).__name__}")
         if not question.strip():
@@ -156,75 +194,52 @@ class Assistant:
             )
         if k is not None and not 1 <= k <= 20:
             raise ValueError(f"k must be between 1 and 20, got {k}")
-        resolved = resolve(question, history)
-        index = self._index  # one snapshot for the whole question
-        # "What did Rutte say about China?": retrieve on the topic, prefer Rutte's sentences.
-        who, topic = split_frame(resolved)
-        # A known person named elsewhere ("On which talk show was Rutte interviewed?") is
-        # taken as whose words are wanted (person_from_mention), or else left out of what
-        # is embedded, since the name would pull the dense query to every sentence about
-        # them; BM25 still gets the name then.
-        s = self.settings
-        mention = None
-        if who is None and (s.person_from_mention or s.dense_without_names):
-            mention = mentioned_person(resolved)
-        unnamed = None
-        if mention is not None:
-            if s.person_from_mention:
-                who, topic = mention
-            else:
-                unnamed = mention[1]
-        dense_text = topic
-        if who is not None and s.dense_query in ("person+topic", "blend"):
-            dense_text = f"{who} on {topic}"
-        elif s.dense_query == "question":
-            dense_text = resolved
-        if unnamed is not None:
-            texts = [fold(unnamed)]
-        else:
-            # Ranking may lean on the person; the evidence for abstaining is the topic's alone.
-            texts = [fold(dense_text)] if dense_text == topic else [fold(dense_text), fold(topic)]
-        vectors = self.embedder.encode_queries(texts)
-        vector, topic_vector = vectors[0], vectors[-1]
-        if self.settings.dense_query == "blend":
-            vector = vectors
-        terms = tokenize(topic)
-        hits = search(index, vector, terms, self.settings)
-        # "When…", "How long…": a sentence with no date or duration cannot be the answer.
-        wanted = answer_type(resolved)
+
+    def _retrieve(self, index: store.Index, reading: Reading) -> tuple[Hits, np.ndarray]:
+        """Candidate sentences for the question, ranked; and the topic's own vector.
+
+        Ranking may lean on the person ("Hale on exports" beside "exports"); the
+        evidence for abstaining is the topic's alone.
+        """
+        vectors = self.embedder.encode_queries([fold(t) for t in reading.dense_texts])
+        # The asked person's own sentences are candidates whatever their rank: a person
+        # quoted once in a big corpus is otherwise lost among sentences on the topic.
+        spoken = index.spoken_by(reading.people)
+        hits = search(index, vectors, reading.terms, self.settings, also=spoken)
+        wanted = reading.wanted
         if wanted is not None and self.settings.weights.answer_type:
+            # "When…", "How long…": a sentence with no date or duration cannot answer.
             hits = boost(hits, ~typed(index, hits.ids, wanted), -self.settings.weights.answer_type)
-        lacking = None if wanted is None else ~typed(index, hits.ids[:CONFIDENCE_DEPTH], wanted)
-        # Abstain on the evidence for the topic; when a person is named, on that
-        # person's sentences only ("What did Merz say about China?" has none).
-        topic_terms = set(terms) - _PERSON_TERMS or set(terms)
-        topic_dense = topic_cosines(index, hits, topic_vector)
-        values = evidence(index, hits, topic_terms, self.settings.confidence, topic_dense, lacking)
-        score = confidence(values)
-        if score < self.settings.abstain_below:
-            return make_answer(question, resolved, [], score)
-        note, found = "", None
-        if who is not None:
-            name = canonical(who)
-            # Known people by attribution; anyone else by being named at the sentence.
-            mask = (
-                spoken_by(index, hits.ids, name)
-                if name is not None
-                else speaker_present(index, hits.ids, aliases(who))
-            )
-            # The person's own sentence must carry the topic: a neighbour naming China
-            # does not make Merz's words about China.
-            own = evidence(
-                index, hits, topic_terms, self.settings.confidence, topic_dense, lacking, own=True
-            )
-            score = confidence(own, mask)
-            found = score >= self.settings.abstain_below
-            if found and self.settings.weights.speaker:
-                hits = boost(hits, mask, self.settings.weights.speaker)
-            elif not found:
-                note = (
-                    f"{name or who} is not quoted on this in the articles; "
-                    "the closest quotes follow."
-                )
-        quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
-        return make_answer(question, resolved, quotes, score, note, found)
+        return hits, vectors[-1]
+
+    def _lacking(self, index: store.Index, hits: Hits, reading: Reading) -> np.ndarray | None:
+        """Per leading hit: does it lack the date or quantity the question asks for?"""
+        if reading.wanted is None:
+            return None
+        return ~typed(index, hits.ids[:CONFIDENCE_DEPTH], reading.wanted)
+
+    def _prefer_speaker(
+        self, index: store.Index, hits: Hits, reading: Reading, topic_vector: np.ndarray
+    ) -> tuple[Hits, float, bool, str]:
+        """Rank the asked person's own words first when they speak on the topic; else
+        say they are not quoted on it. (hits, confidence, found, note)."""
+        s = self.settings
+        if reading.people:
+            mask = spoken_by(index, hits.ids, set(reading.people))
+        else:  # someone the articles name but never as a person ("What did Orchard Bank say?")
+            mask = speaker_present(index, hits.ids, (normalize(reading.who or ""),))
+        # Their own sentence must carry the topic: a neighbour naming it does not make
+        # their words about it. The evidence is weighed over their best sentences.
+        theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask])
+        lacking = self._lacking(index, theirs, reading)
+        dense = topic_cosines(index, theirs, topic_vector)
+        own = evidence(index, theirs, reading.topic_terms, s.confidence, dense, lacking, own=True)
+        score = confidence(own)
+        found = score >= s.abstain_below
+        note = ""
+        if found and s.weights.speaker:
+            hits = boost(hits, mask, s.weights.speaker)
+        elif not found:
+            name = " or ".join(reading.people) if reading.people else reading.who
+            note = f"{name} is not quoted on this in the articles; the closest quotes follow."
+        return hits, score, found, note

@@ -1,4 +1,4 @@
-"""The `rag` command: `rag index`, `rag ask`. Parses, calls the API, prints.
+"""The `rag` command: `rag index`, `rag ask`, `rag people`. Parses, calls the API, prints.
 
 Errors print one line to stderr and exit non-zero, never a traceback.
 """
@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
     p_ask.add_argument("-k", type=int, default=None, help="at most this many quotes (1-20)")
     p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p_people = sub.add_parser("people", help="list the people the articles name, most quoted first")
+    p_people.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
+    p_people.add_argument("--json", action="store_true", help="print the people as JSON")
     return parser
 
 
@@ -67,6 +70,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
             else:
                 print(answer.markdown)
+            return 0
+        if args.command == "people":
+            assistant = Assistant(args.corpus, args.index_dir, settings)
+            people = assistant.people()
+            if args.json:
+                print(json.dumps([p.to_dict() for p in people], ensure_ascii=False, indent=1))
+            else:
+                for p in people:
+                    roles = f" ({'; '.join(p.roles[:3])})" if p.roles else ""
+                    print(
+                        f"{p.name}{roles}: {p.sentences} sentences in {len(p.articles)} "
+                        f"article{'s' if len(p.articles) != 1 else ''}"
+                    )
             return 0
     except (RagError, ValueError, OSError) as exc:
         print(f"rag: error: {exc}", file=sys.stderr)

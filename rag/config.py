@@ -20,7 +20,6 @@ PassageVectors = Literal["mean", "embedded"]
 PASSAGE_VECTORS: tuple[PassageVectors, ...] = get_args(PassageVectors)
 # The word pieces all-MiniLM-L6-v2 reads at most: a passage embedded whole must fit.
 MAX_PASSAGE_TOKENS = 256
-DENSE_QUERIES = ("topic", "person+topic", "blend", "question")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,6 @@ class Settings:
     retrieval: RetrievalMode = "hybrid"
     weights: Weights = field(default_factory=Weights)
     confidence: Confidence = field(default_factory=Confidence)
-    dense_query: str = "blend"  # embedded: "topic", "person+topic", "blend" of both, "question"
     person_from_mention: bool = False  # a known person named anywhere counts as "whose words"
     # A known person named outside "What did X say…": the question is embedded without
     # the name, which otherwise draws it to every sentence about that person.
@@ -110,10 +108,6 @@ class Settings:
         if self.retrieval not in RETRIEVAL_MODES:
             raise ValueError(
                 f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}, got {self.retrieval!r}"
-            )
-        if self.dense_query not in DENSE_QUERIES:
-            raise ValueError(
-                f"dense_query must be one of {', '.join(DENSE_QUERIES)}, got {self.dense_query!r}"
             )
         if not 1 <= self.max_quotes <= 20:
             raise ValueError(f"max_quotes must be between 1 and 20, got {self.max_quotes}")

@@ -92,6 +92,19 @@ class TermCounts:
         return cls(vocab, rows)
 
 
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, or limit + 1 once it is sure to exceed `limit`."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
 class BM25:
     """Scores of every text of several segments, laid end to end, for a query."""
 
@@ -101,6 +114,7 @@ class BM25:
         self.size = int(self.offsets[-1])
         total = float(sum(p.lengths.sum() for p in self.parts))
         self.avg_length = total / self.size if self.size else 0.0
+        self._alike: dict[str, list[str]] = {}
 
     def df(self, term: str) -> int:
         """How many texts, over all segments, hold the term."""
@@ -116,10 +130,12 @@ class BM25:
 
         Stems of one word family do not always meet ("occupied" → occupi, "occupation"
         → occup; "recognising" → recognis, "recognized" → recogn): a term is related
-        when the two share RELATED_PREFIX letters and three quarters of the shorter.
+        when the two share RELATED_PREFIX letters and three quarters of the shorter. A
+        term the corpus never uses also meets its terms spelled one or two letters apart.
         """
         if len(term) < RELATED_PREFIX:
             return []
+        alike = self.spelled_alike(term)
         head = term[:RELATED_PREFIX]
         vocab = self.vocabulary
         found = []
@@ -131,6 +147,25 @@ class BM25:
                 shared += 1
             if t != term and shared * 4 >= 3 * min(len(t), len(term)):
                 found.append(t)
+        return found + [t for t in alike if t not in found]
+
+    def spelled_alike(self, term: str) -> list[str]:
+        """For a term the corpus never uses, its terms spelled one or two letters apart
+        (two from seven letters on): transliterations and slips ("Kharkov"/"Kharkiv").
+        Empty for a term the corpus uses; remembered per term, the index never changing."""
+        if term in self._alike:
+            return self._alike[term]
+        if len(term) < RELATED_PREFIX or self.df(term):
+            return []
+        limit = 1 if len(term) < 7 else 2
+        vocab = self.vocabulary
+        found = []
+        for t in vocab[bisect.bisect_left(vocab, term[0]) :]:
+            if t[0] != term[0]:
+                break
+            if abs(len(t) - len(term)) <= limit and _edit_distance(t, term, limit) <= limit:
+                found.append(t)
+        self._alike[term] = found
         return found
 
     def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:

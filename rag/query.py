@@ -1,7 +1,8 @@
 """Reading the question: limits, and what a follow-up borrows from the turn before.
 
-"And about Iran?" after "What did Rutte say about China?" means "What did Rutte say
-about Iran?"; "What did he say about Iran?" borrows the person the same way. The
+"And about tariffs?" after "What did Hale say about exports?" means "What did Hale say
+about tariffs?"; "What did he say about tariffs?" borrows the person the same way, and a
+follow-up that names a person of its own is a new question. The
 rules are plain patterns over the question's words: no model rewrites anything.
 """
 
@@ -10,6 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from rag.analysis.lexicon import HONORIFICS, ROLE_NOUNS, SPEECH_VERBS, TITLE_WORDS
+from rag.analysis.registry import People
+from rag.config import Settings
+from rag.text import normalize, tokenize
 
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|but|what|how|and what|so what)?\s*(?:about|of|regarding|on)\s+(?P<topic>.+?)\s*[?.!]*\s*$",
@@ -33,6 +39,10 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
         return question.strip()
     previous = history[-1].strip()
     q = question.strip()
+    own = re.sub(r"^\s*(?:and|but|so)\s+", "", q, flags=re.IGNORECASE)
+    if split_frame(own)[0] is not None:
+        # "And what did Varga say about the meeting?" names its own person: a new question.
+        return own[:1].upper() + own[1:]
     m = _FOLLOW_UP.match(q) or _BARE_AND.match(q)
     if m and len(q.split()) <= 8:
         topic = m.group("topic").strip()
@@ -49,19 +59,31 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
 
 # --- The person and the topic of a question ------------------------------------------------
 
-_NAME = r"(?:the\s+)?(?P<who>(?:[A-Z][\w'’.-]*\s?){1,4}?)"
+# A person as asked: capitalised words ("Ana Lind", "Ms Lind"), or a role the articles
+# give someone ("the finance minister", "the harbour chief").
+_ROLE_WORDS = "|".join(sorted({*ROLE_NOUNS, *TITLE_WORDS}, key=len, reverse=True))
+_NAME = (
+    r"(?:the\s+)?(?P<who>(?:[A-Z][\w'’.-]*\s?){1,4}?"
+    rf"|(?<=the\s)(?:[\w'’.-]+\s){{0,3}}?(?:{_ROLE_WORDS}))"
+)
+# The verbs of "What did X <verb> about Y?": speech verbs in their base form, and a few
+# of opinion and reaction.
+_ASK_VERBS = "|".join(
+    sorted({*SPEECH_VERBS, "react", "mean", "want", "make", "see", "view"}, key=len, reverse=True)
+)
+_ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
 _FRAMES = [
     re.compile(
-        rf"^\s*(?:what|how|why|when|where)\s+(?:did|does|do|has|had|would|will)\s+{_NAME}\s+"
-        r"(?:say|said|think|tell|claim|argue|warn|describe|mean|believe|want|call|characteri[sz]e"
-        r"|note|stress|emphasi[sz]e|suggest|hope|say\s+of|feel)(?:\s+(?:about|of|on|regarding|"
-        r"concerning|that))?\s*(?P<topic>.*?)\s*[?.!]*\s*$",
+        rf"^\s*(?:what|how|why|when|where)\s+(?:did|does|do|has|had|have|would|will)\s+{_NAME}\s+"
+        rf"(?:{_ASK_VERBS}|said)(?:\s+(?:about|of|on|to|regarding|concerning|that))?"
+        r"\s*(?P<topic>.*?)\s*[?.!]*\s*$",
         re.IGNORECASE,
     ),
     re.compile(rf"^\s*according\s+to\s+{_NAME}\s*,\s*(?P<topic>.*?)\s*[?.!]*\s*$", re.IGNORECASE),
     re.compile(
         rf"^\s*(?:what|how)\s+(?:is|was|are|were)\s+{_NAME}(?:'s|’s)\s+(?:view|position|stance|"
-        r"opinion|take|message|warning|assessment)s?\s+(?:on|of|about|regarding)\s+"
+        r"opinion|take|message|warning|assessment|reaction|response|verdict|explanation|"
+        r"prediction|comment|criticism|advice|plan)s?\s+(?:on|of|about|regarding|to|for)\s+"
         r"(?P<topic>.*?)\s*[?.!]*\s*$",
         re.IGNORECASE,
     ),
@@ -69,76 +91,103 @@ _FRAMES = [
 
 
 def split_frame(question: str) -> tuple[str | None, str]:
-    """("Rutte", "China") for "What did Rutte say about China?"; (None, question) otherwise.
+    """("Hale", "exports") for "What did Hale say about exports?"; (None, question)
+    otherwise.
 
     The person must start with a capital letter; the topic may be empty ("What did
-    Merz say?"), and then the question itself stands for it.
+    Hale say?"), and then the question itself stands for it.
     """
     for frame in _FRAMES:
         m = frame.match(question)
-        if m and m.group("who")[:1].isupper():
+        if m and (m.group("who")[:1].isupper() or m.group("who").split()[-1].lower() in _ROLES):
             who = m.group("who").strip()
             topic = m.group("topic").strip()
             return who, topic or question.strip()
     return None, question.strip()
 
 
-# People the seed corpus names in several ways; any other person is matched by the words
-# of the name as asked. Keys are canonical names, values the forms met in the articles.
-PEOPLE: dict[str, tuple[str, ...]] = {
-    "Mark Rutte": (
-        "mark rutte",
-        "rutte",
-        "rutten",
-        "nato chief",
-        "nato secretary general",
-        "secretary general",
-        "nato's top official",
-        "dutch prime minister",
-        "prime minister",
-    ),
-    "Volodymyr Zelensky": ("volodymyr zelensky", "zelensky", "zelenskyy", "president of ukraine"),
-    "Donald Trump": ("donald trump", "trump", "american president", "president trump"),
-    "Friedrich Merz": ("friedrich merz", "merz", "german chancellor"),
-    "Marco Rubio": ("marco rubio", "rubio", "secretary of state"),
-    "Vladimir Putin": ("vladimir putin", "putin"),
-}
+# --- The person and the topic, read against the corpus's people -----------------------------
 
 
-def aliases(who: str) -> tuple[str, ...]:
-    """Normalised forms that name the person `who` in an article."""
-    from rag.text import normalize
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A question as the engine reads it: whose words it wants, on what, of what kind."""
 
-    key = normalize(who)
-    for forms in PEOPLE.values():
-        if key in forms or any(key == f.split()[-1] for f in forms if " " in f):
-            return forms
-    parts = [p for p in key.split() if len(p) > 2 and p not in ("the", "nato")]
-    return (key, *parts[-1:]) if parts else (key,)
+    resolved: str  # the question as understood, follow-ups resolved
+    who: str | None  # the person as asked ("Hale", "Ms Hale"), None if nobody is asked
+    people: tuple[str, ...]  # the corpus's people `who` may mean, most quoted first
+    unknown: bool  # `who` reads as a person's name, and no one of that name is in the corpus
+    topic: str
+    dense_texts: tuple[str, ...]  # embedded, averaged for ranking; the last is the topic's
+    terms: list[str]  # BM25 tokens
+    topic_terms: set[str]  # the tokens whose coverage counts as evidence
+    wanted: AnswerType | None
 
 
-def mentioned_person(question: str) -> tuple[str, str] | None:
-    """(canonical name, question without the mention) when exactly one known person is named."""
-    from rag.text import fold
+def _looks_like_a_name(who: str) -> bool:
+    """ "Ana Lind" or "Ms Lind" reads as a person; "Orchard" alone may be a firm."""
+    words = who.split()
+    caps = [w for w in words if w[:1].isupper()]
+    return len(caps) >= 2 or (len(words) >= 2 and normalize(words[0]).rstrip(".") in HONORIFICS)
 
-    text = fold(question)
-    found: list[tuple[str, re.Match]] = []
-    for name, forms in PEOPLE.items():
-        pattern = re.compile(
-            r"\b(?:"
-            + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-            + r")\b",
-            re.IGNORECASE,
-        )
-        m = pattern.search(text)
-        if m:
-            found.append((name, m))
+
+def mentioned_person(question: str, people: People) -> tuple[tuple[str, ...], str, str] | None:
+    """(people, question without the mention, the mention) when the question names
+    exactly one known person (perhaps of a shared surname) outside a "What did X say"."""
+    found = people.named_in(question[1:])  # the first word is capitalised anyway
     if len(found) != 1:
         return None
-    name, m = found[0]
-    rest = re.sub(r"\s+", " ", text[: m.start()] + text[m.end() :]).strip()
+    start, end, names = found[0]
+    start, end = start + 1, end + 1
+    rest = re.sub(r"\s+", " ", question[:start] + question[end:]).strip()
     rest = re.sub(r"\s+([?.!,'])", r"\1", rest)
-    return (name, rest) if len(rest.split()) >= 2 else None
+    return (names, rest, question[start:end]) if len(rest.split()) >= 2 else None
+
+
+def read_question(
+    question: str, history: Sequence[str], people: People, settings: Settings
+) -> Reading:
+    """Resolve a follow-up, split off the person asked about, and say what to embed."""
+    resolved = resolve(question, history)
+    who, topic = split_frame(resolved)
+    names: tuple[str, ...] = ()
+    unknown = False
+    unnamed = None
+    named_words: list[str] = []
+    if who is not None:
+        names = people.resolve(who)
+        unknown = not names and _looks_like_a_name(who)
+        named_words = tokenize(who)
+    elif settings.person_from_mention or settings.dense_without_names:
+        mention = mentioned_person(resolved, people)
+        if mention is not None:
+            named_words = tokenize(mention[2])
+            if settings.person_from_mention:
+                names, topic, who = mention[0], mention[1], mention[2]
+            else:
+                # "On which show was Hale interviewed?": the name would draw the question
+                # to every sentence about Hale; it is left out of what is embedded, and
+                # BM25 still has it.
+                unnamed = mention[1]
+    dense: tuple[str, ...]
+    if unnamed is not None:
+        dense = (unnamed,)
+    elif who is not None:
+        dense = (f"{who} on {topic}", topic)
+    else:
+        dense = (topic,)
+    terms = tokenize(topic)
+    return Reading(
+        resolved=resolved,
+        who=who,
+        people=names,
+        unknown=unknown,
+        topic=topic,
+        dense_texts=dense,
+        terms=terms,
+        topic_terms=set(terms) - set(named_words) or set(terms),
+        wanted=answer_type(resolved),
+    )
 
 
 # --- The kind of answer a question wants ---------------------------------------------------
@@ -246,8 +295,6 @@ def answer_type(question: str) -> AnswerType | None:
 def has_answer_type(text: str, wanted: AnswerType) -> bool:
     """Can `text` hold an answer of this kind ("30-day" for how long, "six months" for
     how many months, a currency for how much money)?"""
-    from rag.text import normalize
-
     text = normalize(text)
     kind = wanted.kind
     if kind == TIME:

@@ -11,6 +11,7 @@ needs); the features are fused by the mode the settings name; headlines lose a l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,9 +84,14 @@ def expand(index: Index, tokens: list[str], weight: float) -> tuple[list[str], l
 
 
 def search(
-    index: Index, query_vector: np.ndarray, query_tokens: list[str], settings: Settings
+    index: Index,
+    query_vector: np.ndarray,
+    query_tokens: list[str],
+    settings: Settings,
+    also: Sequence[int] = (),
 ) -> Hits:
-    """The candidate sentences for a question, best first, scored as `settings` say."""
+    """The candidate sentences for a question, best first, scored as `settings` say;
+    `also` are candidates whatever their rank (the sentences of the person asked about)."""
     if index.size == 0:
         return EMPTY
     k = min(settings.candidates, index.size)
@@ -101,6 +107,7 @@ def search(
     lex_p = index.bm25_passages.scores(tokens, token_weights)
     if mode != "dense":
         lists += _lexical(index, lex_s, lex_p, k, candidates)
+    candidates.update(int(g) for g in also)
     if not candidates:
         return EMPTY
     ids = np.fromiter(sorted(candidates), dtype=np.int64)

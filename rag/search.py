@@ -21,21 +21,17 @@ from rag.text import normalize
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.IGNORECASE)
 
 
-def spoken_by(index: Index, ids: np.ndarray, name: str) -> np.ndarray:
-    """Per sentence: is it attributed (at index time) to the person `name`?"""
-    out = np.zeros(len(ids), dtype=bool)
-    for row, g in enumerate(ids):
-        record, local = index.place(int(g))
-        out[row] = record.sentences[local].speaker == name
-    return out
+def spoken_by(index: Index, ids: np.ndarray, names: set[str]) -> np.ndarray:
+    """Per sentence: is it attributed (at index time) to one of the people `names`?"""
+    return np.fromiter((index.speaker(int(g)) in names for g in ids), dtype=bool, count=len(ids))
 
 
 def speaker_present(index: Index, ids: np.ndarray, forms: tuple[str, ...]) -> np.ndarray:
     """Per sentence: is the person named in it, in its quotation, or just before a pronoun?
 
-    A stand-in for attribution: "He cautioned that…" after a sentence naming Rutte counts
-    as Rutte's, and so does every sentence of a quotation whose first or last sentence
-    names him.
+    For names the corpus never gives a person (a firm, a club): "It warned that…" after
+    a sentence naming Orchard Bank counts as the bank's, and so does every sentence of a
+    quotation whose first or last sentence names it.
     """
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")\b")
     out = np.zeros(len(ids), dtype=bool)
@@ -90,9 +86,12 @@ def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[
         if own
         else [index.passage_terms(int(p)) for p in index.holders(g)]
     )
+    # A term the corpus never uses counts where a spelling of it a letter or two apart
+    # stands ("Kharkov" for "Kharkiv"), as in BM25.
+    forms = {t: [t, *index.bm25_sentences.spelled_alike(t)] for t in terms}
     for tokens in places:
         test = _present_in(tokens)
-        present = [t for t in terms if test(t)]
+        present = [t for t in terms if any(test(f) for f in forms[t])]
         share = (sum(idf[t] for t in present) / total, len(present) / len(terms))
         best = max(best, share)
     return best

@@ -4,7 +4,7 @@ Matching always runs on a normalised copy (NFKC, one dash, two quote marks, case
 spacing folded); quotes are always cut from the original text at original offsets.
 Sentence boundaries come from syntok, with rules on top for what it misses in news
 copy: a line is never merged with the next (headlines, list items), a stop glued to
-an opening quote ("treaty.“Rubio") is a boundary, and page furniture ("Thumbnail",
+an opening quote ("treaty.“Hale") is a boundary, and page furniture ("Thumbnail",
 "fec/fz/jj", photo credits) is dropped.
 """
 
@@ -16,6 +16,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any, Literal
 
+from rag.analysis.lexicon import VARIANTS
 from rag.types import Sentence, SentenceKind
 
 # The quotation marks news copy uses, as written (matching folds them to " and '). What
@@ -40,22 +41,6 @@ def normalize(text: str) -> str:
     """The form used for matching: folded, case-folded, with runs of space made one."""
     return _SPACE.sub(" ", fold(text).casefold()).strip()
 
-
-# Spelling variants the corpus and its readers use for the same thing, mapped to one form.
-VARIANTS: dict[str, str] = {
-    "kiev": "kyiv",
-    "zelenskyy": "zelensky",
-    "zelenskiy": "zelensky",
-    "zelenskyi": "zelensky",
-    "butscha": "bucha",
-    "defence": "defense",
-    "rutten": "rutte",
-    "nato's": "nato",
-    "programme": "program",
-    "organisation": "organization",
-    "favour": "favor",
-    "usa": "us",
-}
 
 STOPWORDS = frozenset(
     [
@@ -227,7 +212,7 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6\u2043]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?\u2026][" + QUOTE_MARKS + r")\]]*\s*$")
 _CREDIT = re.compile(r"\([^()]*/[^()]*\)|\b(?:AFP|Reuters|Getty Images|AP Photo)\b\)?\s*$")
 _INITIALS = re.compile(r"^[a-z]{1,4}(?:/[a-z]{1,4})+$")
-# A stop followed straight by an opening quote and a capital: "treaty.“Rubio".
+# A stop followed straight by an opening quote and a capital: "treaty.“Hale".
 _GLUED = re.compile(r"(?<=[a-z0-9][.!?])(?=[\"\u201c\u2018'][A-Z])")
 # A stop and a quote mark, then space and a capital or an opening quote: "ball.“ He".
 _AFTER_QUOTE = re.compile(r"(?<=[.!?][" + QUOTE_MARKS + r"])\s+(?=[A-Z\u201c\"])")
@@ -237,12 +222,17 @@ _SQ_OPEN = re.compile(r"(?<![\w])['\u2018](?=\w)")
 _SQ_CLOSE = re.compile(r"(?<=[\w.,!?\u2026])['\u2019](?!\w)")
 
 
-def _line_kind(line: str, is_first: bool, title: str | None) -> SentenceKind | Literal["furniture"]:
+def _line_kind(
+    line: str, is_first: bool, title: str | None, next_line: str = ""
+) -> SentenceKind | Literal["furniture"]:
     stripped = line.strip()
     n_words = len(stripped.split())
     if is_first:
-        # Publisher names and section labels stand first in some copy ("CRBC News").
-        return "furniture" if n_words <= 3 and not _TERMINAL.search(stripped) else "title"
+        # Publisher names and section labels stand first in some copy ("Harbour News"),
+        # with the headline after them; a short headline followed by its story is kept.
+        short = n_words <= 3 and not _TERMINAL.search(stripped)
+        headline_next = bool(next_line.strip()) and not _TERMINAL.search(next_line.strip())
+        return "furniture" if short and headline_next else "title"
     if _INITIALS.match(stripped) or _CREDIT.search(stripped):
         return "furniture"
     if _BULLET.match(line):
@@ -295,9 +285,29 @@ def _strip(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _quote_marks(text: str) -> int:
-    """Net count of quotation marks that leave a quotation open (odd means it toggles)."""
-    return len(_DQ.findall(text)) + len(_SQ_OPEN.findall(text)) + len(_SQ_CLOSE.findall(text))
+_DQ_OPEN = re.compile(r"\u201c|\u201e|(?:^|(?<=[\s(\[\u2014-]))\"(?=\S)")
+
+
+def quote_marks(text: str) -> list[tuple[int, bool]]:
+    """(position, opens) of each quotation mark: curly marks say which they are; a
+    straight one opens after a space or at the start and closes elsewhere. News copy
+    reopens a quotation that runs on ('"…age. "I wish…'), so an opening mark inside a
+    quotation keeps it open rather than closing it. Single marks count only in text
+    with no double ones: elsewhere they are quotations inside quotations, or
+    apostrophes ("Evans' shop").
+    """
+    marks = [(m.start(), bool(_DQ_OPEN.match(text, m.start()))) for m in _DQ.finditer(text)]
+    if not marks:
+        marks += [(m.start(), True) for m in _SQ_OPEN.finditer(text)]
+        marks += [(m.start(), False) for m in _SQ_CLOSE.finditer(text)]
+    return sorted(marks)
+
+
+def inside_after(text: str, inside: bool) -> bool:
+    """Whether a quotation is open after `text`, given whether one was open before it."""
+    for _, opens in quote_marks(text):
+        inside = opens
+    return inside
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -309,12 +319,12 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     title: str | None = None
     paragraph = -1
-    for m in re.finditer(r"[^\n\r]+", text):
+    lines = [m for m in re.finditer(r"[^\n\r]+", text) if m.group().strip()]
+    for n, m in enumerate(lines):
         line = m.group()
-        if not line.strip():
-            continue
         paragraph += 1
-        kind = _line_kind(line, title is None, title)
+        following = lines[n + 1].group() if n + 1 < len(lines) else ""
+        kind = _line_kind(line, title is None, title, following)
         if title is None:
             title = line.strip()
         if kind == "furniture":
@@ -323,7 +333,7 @@ def split_sentences(text: str) -> list[Sentence]:
         bullet = _BULLET.match(line) if kind == "list" else None
         offset = bullet.end() if bullet else 0
         body = line[offset:]
-        # A headline stays whole ("Will Russia Play Ball? – Mark Rutte on …"); a long first
+        # A headline stays whole ("Will Lund Pay? – Ana Holm on …"); a long first
         # line is a lead paragraph standing in for a title, and is split like one.
         whole = kind == "heading" or (kind == "title" and len(body.split()) <= TITLE_MAX_WORDS)
         spans = [(0, len(body))] if whole else _syntok_spans(body)
@@ -340,8 +350,7 @@ def split_sentences(text: str) -> list[Sentence]:
                 sentences.append(
                     Sentence(base + offset + a, base + offset + b, kind, paragraph, group)
                 )
-                if _quote_marks(body[a:b]) % 2 == 1:
-                    inside = not inside
+                inside = inside_after(body[a:b], inside)
     return sentences
 
 

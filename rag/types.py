@@ -32,7 +32,7 @@ class Sentence:
 
     `paragraph` numbers the line it stands on; `group` is the index of the first sentence of the quotation it belongs
     to when a quotation runs over several sentences, else its own index. `speaker` and
-    `speech` come from `rag.speakers` at index time.
+    `speech` come from `rag.analysis.speakers` at index time.
     """
 
     start: int
@@ -42,6 +42,33 @@ class Sentence:
     group: int
     speaker: str | None = None  # canonical name of the person whose words it reports
     speech: Speech | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    """A person of the corpus, as `Assistant.people()` lists them.
+
+    `name` is canonical (the full name most of their sentences are attributed under);
+    `forms` are the ways the articles write them ("Ana Lind", "Ms Lind", "Lind");
+    `roles` what the articles call them ("finance minister"); `sentences` counts the
+    sentences attributed to them; `articles` the files that name them.
+    """
+
+    name: str
+    forms: tuple[str, ...]
+    roles: tuple[str, ...]
+    sentences: int
+    articles: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        """The JSON form `rag people --json` prints (and the UI's people panel reads)."""
+        return {
+            "name": self.name,
+            "forms": list(self.forms),
+            "roles": list(self.roles),
+            "sentences": self.sentences,
+            "articles": list(self.articles),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +113,7 @@ class Answer:
 
     `quotes` is empty when the corpus holds nothing that supports an answer; then
     `abstained` is true and `markdown` says so. `resolved_question` is the question
-    as understood, after borrowing from earlier turns ("And about Iran?").
+    as understood, after borrowing from earlier turns ("And about tariffs?").
     """
 
     question: str

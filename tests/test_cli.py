@@ -16,7 +16,7 @@ def rag(*args: str, cwd=None) -> subprocess.CompletedProcess:
 def test_help_lists_the_commands():
     out = rag("--help")
     assert out.returncode == 0
-    for word in ("index", "ask"):
+    for word in ("index", "ask", "people"):
         assert word in out.stdout
 
 
@@ -46,3 +46,15 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert out.stderr.startswith("rag: error:") and "Traceback" not in out.stderr
     out = rag("--index-dir", str(tmp_path / "i"), "index", str(tmp_path / "missing"))
     assert out.returncode == 2 and "does not exist" in out.stderr
+
+
+def test_people_json_lists_each_person_with_counts(seeds_index):
+    corpus, index = seeds_index
+    out = rag("--index-dir", str(index), "people", "--corpus", str(corpus), "--json")
+    assert out.returncode == 0, out.stderr
+    people = json.loads(out.stdout)
+    assert people and {"name", "forms", "roles", "sentences", "articles"} <= set(people[0])
+    counts = [p["sentences"] for p in people]
+    assert counts == sorted(counts, reverse=True) and counts[0] > 0
+    plain = rag("--index-dir", str(index), "people", "--corpus", str(corpus))
+    assert plain.stdout.splitlines()[0].startswith(people[0]["name"])

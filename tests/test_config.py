@@ -14,7 +14,6 @@ from rag.config import PASSAGE_VECTORS, RETRIEVAL_MODES
     ("make", "field"),
     [
         (lambda: Settings(retrieval="fuzzy"), "retrieval"),  # type: ignore[arg-type]
-        (lambda: Settings(dense_query="title"), "dense_query"),
         (lambda: Settings(max_quotes=0), "max_quotes"),
         (lambda: Settings(candidates=0), "candidates"),
         (lambda: IndexSettings(passage_vectors="max"), "passage_vectors"),  # type: ignore[arg-type]

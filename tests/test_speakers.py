@@ -1,112 +1,254 @@
-"""Who said what: attribution at index time, and person questions answered with their words."""
+"""Who said what: people found from the text, speech attributed, questions about people.
 
+Most articles here are written in the test with invented people and places, so that no
+rule can lean on the seed articles; the seeds and the BBC labels are checked as whole
+corpora in tests/test_eval.py.
+"""
+
+import re
 from pathlib import Path
 
 import pytest
 
-from eval.attribution import attribution
-from eval.rows import load_labels
-from rag.speakers import canonical
-from rag.store import load
+from rag import Assistant
+from rag.analysis.people import find_people
+from rag.analysis.speakers import attribute
 from rag.text import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 
+ARTICLE = """Harbour tolls to rise, says minister
 
-def speaker_of(index, source: str, startswith: str) -> tuple[str | None, str | None]:
-    record = index.record(source)
-    for i, s in enumerate(record.sentences):
-        if record.sentence_text(i).startswith(startswith):
-            return s.speaker, s.speech
-    raise AssertionError(f"no sentence starting {startswith!r} in {source}")
+Finance minister Ines Varga said on Monday that tolls at the Lund harbour would rise by 4% next year. "We cannot keep the bridge open on goodwill alone," Ms Varga told reporters. "The money has to come from somewhere.
+
+"Every crossing will cost a little more."
+
+Tomas Brenner, head of the Lund Shippers Association, said the rise would hurt small firms. He added: "Our members already pay more than anyone in the region." The association said it would appeal.
+
+According to Brenner, freight traffic fell by a fifth last year. The minister dismissed the figure. "It is simply not true," she said.
+
+Orchard Bank said the harbour had borrowed too much. "Nobody wants to pay for it," said a spokesman for the bank.
+"""
+
+
+def attributed(text: str) -> dict[str, tuple[str | None, str | None]]:
+    spans = split_sentences(text)
+    out, _, _ = attribute(text, spans)
+    return {text[s.start : s.end]: who for s, who in zip(spans, out, strict=True)}
 
 
 @pytest.fixture(scope="module")
-def index(seeds_index):
-    return load(seeds_index[1])
+def harbour() -> dict[str, tuple[str | None, str | None]]:
+    return attributed(ARTICLE)
 
 
-def test_attribution_against_the_hand_labels(assistant):
-    att = attribution(assistant, load_labels(ROOT / "eval" / "speakers.jsonl"))["all"]
-    assert att.sentences == sum(
-        len(split_sentences(p.read_text(encoding="utf-8"))) for p in (ROOT / "seeds").glob("*.txt")
-    )
-    assert att.precision >= 0.9 and att.recall >= 0.9, att.errors
+def speaker(table: dict, start: str) -> tuple[str | None, str | None]:
+    return next(v for k, v in table.items() if k.startswith(start))
 
 
 @pytest.mark.parametrize(
-    "source, start, expected",
+    "start, expected",
     [
-        ("003_0c27a898a610b2f4.txt", "“I wouldn’t take them", ("Mark Rutte", "direct")),  # he added
-        ("003_0c27a898a610b2f4.txt", "Of course, we need", ("Mark Rutte", "direct")),  # runs on
-        ("000_81fe3f3830062f5a.txt", "'So, let's put Putin", ("Mark Rutte", "direct")),
-        ("000_81fe3f3830062f5a.txt", "He cautioned that", ("Mark Rutte", "reported")),
-        ("001_e30ad69a05aee708.txt", "According to Rutte", ("Mark Rutte", "reported")),
-        ("001_e30ad69a05aee708.txt", "I have in front of me", ("Mark Rutte", "direct")),
-        (
-            "002_b3e776c3ce9b9c18.txt",
-            "The Secretary General emphasizes",
-            ("Mark Rutte", "reported"),
-        ),
-        (
-            "000_81fe3f3830062f5a.txt",
-            "German Chancellor Friedrich Merz",
-            ("Friedrich Merz", "reported"),
-        ),
-        ("003_0c27a898a610b2f4.txt", "In response, Trump suggested", ("Donald Trump", "reported")),
-        (
-            "002_b3e776c3ce9b9c18.txt",
-            "At the same time, Zelensky warned",
-            ("Volodymyr Zelensky", "reported"),
-        ),
-        ("000_81fe3f3830062f5a.txt", "The earlier plan drew criticism", (None, None)),
-        ("004_58775ba19e664a39.txt", "As the world watches", (None, None)),
+        ("Harbour tolls to rise, says minister", ("Ines Varga", "reported")),  # a headline's role
+        ("Finance minister Ines Varga said", ("Ines Varga", "reported")),
+        ('"We cannot keep the bridge', ("Ines Varga", "direct")),  # Ms + surname
+        ('"The money has to come', ("Ines Varga", "direct")),  # a quotation running on
+        ('"Every crossing will cost', ("Ines Varga", "direct")),  # reopened in a new paragraph
+        ("Tomas Brenner, head of", ("Tomas Brenner", "reported")),  # apposition
+        ("He added:", ("Tomas Brenner", "direct")),  # pronoun: the last to speak
+        ("The association said", (None, None)),  # an organisation is no person
+        ("According to Brenner", ("Tomas Brenner", "reported")),
+        ("The minister dismissed the figure.", ("Ines Varga", "reported")),  # a role
+        ('"It is simply not true," she said.', ("Ines Varga", "direct")),  # she, not Brenner
+        ("Orchard Bank said", (None, None)),
+        ('"Nobody wants to pay for it,"', (None, None)),  # an unnamed spokesman
     ],
 )
-def test_hard_cases(index, source, start, expected):
-    assert speaker_of(index, source, start) == expected
+def test_attribution_of_an_invented_article(harbour, start, expected):
+    assert speaker(harbour, start) == expected
 
 
-def test_one_canonical_name_per_person():
-    for form in [
-        "Rutte",
-        "Mark Rutte",
-        "Rutten",
-        "NATO chief",
-        "the Secretary General",
-        "Secretary General",
-    ]:
-        assert canonical(form.removeprefix("the ")) == "Mark Rutte"
-    assert canonical("Zelenskyy") == canonical("Zelensky") == "Volodymyr Zelensky"
-    assert canonical("American president") == canonical("Trump") == "Donald Trump"
-    assert canonical("Merz") == "Friedrich Merz" and canonical("Rubio") == "Marco Rubio"
-    assert canonical("Putin") == "Vladimir Putin" and canonical("Kellogg") is None
+def test_people_of_an_invented_article_with_forms_and_roles():
+    people, mentions = find_people(ARTICLE)
+    by_name = {p.name: p for p in people}
+    assert {"Ines Varga", "Tomas Brenner"} <= set(by_name)
+    assert not {"Orchard Bank", "Lund Shippers Association"} & set(by_name)
+    varga = by_name["Ines Varga"]
+    assert {"Ms Varga", "Ines Varga"} <= varga.forms and varga.gender == "f"
+    assert any("finance minister" in r for r in varga.roles)
+    assert any("head of the lund shippers association" in r for r in by_name["Tomas Brenner"].roles)
+    # Every mention names a span of the text that is one of the person's forms or a role.
+    for m in mentions:
+        said = ARTICLE[m.start : m.end]
+        assert said in people[m.person].forms or m.kind == "role", said
+
+
+def test_a_second_person_quoted_inside_a_sentence_is_not_its_speaker():
+    text = (
+        "Port talks stall\n\nAna Holm said there must be 'a fair deal for every boat', "
+        "Piet Laan noted on Friday.\n"
+    )
+    table = attributed(text)
+    assert speaker(table, "Ana Holm said")[0] == "Piet Laan"
+
+
+def test_two_people_sharing_a_surname_are_told_apart_within_an_article():
+    text = (
+        "Brothers split on mill\n\nKarl Dorn, the mill's owner, said the mill would close. "
+        "His brother Otto Dorn said he would fight it. "
+        '"We will not let it go," Dorn said.\n'
+    )
+    table = attributed(text)
+    assert speaker(table, "Karl Dorn, the")[0] == "Karl Dorn"
+    assert speaker(table, "His brother Otto Dorn")[0] == "Otto Dorn"
+    assert speaker(table, '"We will not let it go,"')[0] == "Otto Dorn"  # named last
+
+
+def test_no_person_role_or_spelling_of_the_seeds_is_written_into_the_engine():
+    """The engine learns people from the text: nothing in rag/ may name the seeds'."""
+    names: set[str] = set()
+    for path in (ROOT / "seeds").glob("*.txt"):
+        text = path.read_text(encoding="utf-8")
+        spoken, _, _ = attribute(text, split_sentences(text))
+        names.update(part for who, _ in spoken if who for part in (who, who.split()[-1]))
+    names |= {"rutten", "butscha", "zelenskyy", "buitenhof", "digi24", "crbc"}
+    assert len(names) > 5
+    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b", re.I)
+    for path in (ROOT / "rag").rglob("*.py"):
+        found = pattern.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)} names {sorted(set(found))}"
+
+
+# --- Questions about people, over a corpus written here --------------------------------------
+
+CORPUS = {
+    "ferry.txt": ARTICLE,
+    "mill.txt": (
+        "Mill to close after 90 years\n\n"
+        "Karl Dorn, who has run the Ostby mill since 1998, said it would close in June. "
+        '"The orders have simply gone," Mr Dorn said. '
+        "Mayor Lena Dorn, his cousin, said the town would miss its oldest employer.\n"
+    ),
+    "grain.txt": (
+        "Grain prices climb\n\n"
+        "Grain prices rose for a third week. Karl Dorn said the mill had nothing to do with it. "
+        "Analysts expect a further rise in spring.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def invented(tmp_path_factory, embedder) -> Assistant:
+    base = tmp_path_factory.mktemp("people")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    for name, text in CORPUS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return Assistant(corpus, base / "index", embedder=embedder)
+
+
+def test_people_lists_each_person_once_with_forms_roles_counts_and_articles(invented):
+    people = {p.name: p for p in invented.people()}
+    dorn = people["Karl Dorn"]
+    assert dorn.articles == ("grain.txt", "mill.txt")  # one person per full name
+    assert "Mr Dorn" in dorn.forms and dorn.sentences >= 3
+    assert people["Lena Dorn"].articles == ("mill.txt",)
+    assert "mayor" in people["Lena Dorn"].roles
+    assert [p.sentences for p in invented.people()] == sorted(
+        (p.sentences for p in invented.people()), reverse=True
+    )
+
+
+def test_a_question_by_surname_finds_both_people_of_that_name(invented):
+    answer = invented.ask("What did Dorn say about the mill?")
+    assert not answer.abstained and answer.speaker_found
+    assert {q.speaker for q in answer.quotes[:2]} <= {"Karl Dorn", "Lena Dorn"}
+    assert answer.quotes[0].speaker in {"Karl Dorn", "Lena Dorn"}
 
 
 @pytest.mark.parametrize(
     "question, person",
     [
-        ("What did Rutte say about China?", "Mark Rutte"),
-        ("What did the NATO chief say about disinformation?", "Mark Rutte"),
-        ("What did Zelensky say about talks without Ukraine?", "Volodymyr Zelensky"),
-        ("What did Trump say about tariffs?", "Donald Trump"),
-        ("What did Friedrich Merz say?", "Friedrich Merz"),
-        ("According to Rutte, what role will the US play?", "Mark Rutte"),
-        ("How did Rutte describe Russia's peace offers?", "Mark Rutte"),
+        ("What did Ines Varga say about the tolls?", "Ines Varga"),
+        ("What did Ms Varga say about the bridge?", "Ines Varga"),
+        ("How did Varga describe the money for the bridge?", "Ines Varga"),
+        ("What did the finance minister say about the tolls?", "Ines Varga"),
+        ("According to Brenner, what happened to freight traffic?", "Tomas Brenner"),
+        ("What was Mr Dorn's reaction to the orders?", "Karl Dorn"),
+        ("What did Vagra say about the tolls?", "Ines Varga"),  # a slip of the keyboard
     ],
 )
-def test_person_questions_put_that_persons_words_first(assistant, question, person):
-    answer = assistant.ask(question)
-    assert answer.quotes and answer.quotes[0].speaker == person
-    assert answer.speaker_found is True
+def test_the_person_asked_for_is_quoted_first(invented, question, person):
+    answer = invented.ask(question)
+    assert answer.quotes and answer.quotes[0].speaker == person, answer.markdown
     assert f"— {person}, in" in answer.markdown
 
 
-def test_a_person_not_quoted_on_a_topic_is_said_so_before_the_closest_quotes(assistant):
-    answer = assistant.ask("What did Merz say about China?")
+def test_a_person_who_never_spoke_on_the_topic_is_said_so(invented):
+    answer = invented.ask("What did Brenner say about grain prices?")
     assert answer.speaker_found is False
-    assert answer.note.startswith("Friedrich Merz is not quoted on this")
-    assert answer.markdown.startswith("*Friedrich Merz is not quoted on this")
-    assert answer.quotes and not any(
-        "China" in q.text and q.speaker == "Friedrich Merz" for q in answer.quotes
+    assert answer.note.startswith("Tomas Brenner is not quoted on this")
+
+
+def test_a_person_unknown_to_the_corpus_is_said_so_and_nothing_is_quoted(invented):
+    answer = invented.ask("What did Olga Petrovna say about the tolls?")
+    assert answer.abstained and answer.quotes == ()
+    assert "Olga Petrovna" in answer.note and "named in the articles" in answer.note
+
+
+def test_a_follow_up_naming_a_new_person_is_a_new_question(invented):
+    first = "What did Varga say about the tolls?"
+    answer = invented.ask("And what did Brenner say about the rise?", history=[first])
+    assert answer.resolved_question == "What did Brenner say about the rise?"
+    assert answer.quotes[0].speaker == "Tomas Brenner"
+
+
+def test_seed_articles_attribute_the_usual_forms(seeds_index, embedder):
+    """Hard cases of the seeds, all general forms: 'he added', a quotation running on,
+    'according to', a role standing for a person, and narration."""
+    assistant = Assistant(*seeds_index, embedder=embedder)
+    cases = {
+        "“I wouldn’t take them": "direct",
+        "Of course, we need": "direct",
+        "He cautioned that": "reported",
+        "According to Rutte": "reported",
+        "The Secretary General emphasizes": "reported",
+    }
+    seen = {}
+    for doc in assistant.documents():
+        for s in assistant.sentences(doc.source):
+            text = doc.text[s.start : s.end]
+            for start in cases:
+                if text.startswith(start):
+                    seen[start] = (s.speaker, s.speech)
+    assert {k: v[1] for k, v in seen.items()} == cases
+    assert len({v[0] for v in seen.values()}) == 1  # one person throughout
+
+
+def test_reading_a_question_is_a_step_of_its_own(invented):
+    """read_question: whose words are wanted, on what, and who that can be."""
+    from rag.query import read_question
+
+    people = invented._index.people
+    settings = invented.settings
+    r = read_question("What did Ms Varga say about the tolls?", (), people, settings)
+    assert (r.who, r.people, r.unknown, r.topic) == (
+        "Ms Varga",
+        ("Ines Varga",),
+        False,
+        "the tolls",
     )
+    assert r.dense_texts == ("Ms Varga on the tolls", "the tolls") and r.topic_terms == {"toll"}
+    shared = read_question("What did Dorn say?", (), people, settings)
+    assert set(shared.people) == {"Karl Dorn", "Lena Dorn"}
+    unknown = read_question("What did Olga Petrovna say?", (), people, settings)
+    assert unknown.unknown and unknown.people == ()
+    firm = read_question("What did Orchard say about it?", (), people, settings)
+    assert not firm.unknown and firm.people == ()  # one capitalised word may be a firm
+    named = read_question("Where did Brenner's association appeal?", (), people, settings)
+    assert named.who is None and "Brenner" not in named.dense_texts[0]
+    assert "brenner" in named.terms  # BM25 keeps the name
+    follow = read_question(
+        "And about the bridge?", ("What did Varga say about tolls?",), people, settings
+    )
+    assert follow.resolved == "What did Varga say about the bridge?" and follow.who == "Varga"

@@ -23,8 +23,6 @@ def test_normalize_folds_unicode_dashes_quotes_case_space():
 
 def test_tokenize_unifies_spelling_variants():
     assert tokenize("Kiev") == tokenize("Kyiv")
-    assert tokenize("Zelenskyy") == tokenize("Zelensky")
-    assert tokenize("Butscha") == tokenize("Bucha")
     assert tokenize("defence") == tokenize("defense")
     assert tokenize("the of and") == []
 

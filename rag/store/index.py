@@ -7,11 +7,14 @@ statistics, and the nearest rows by FAISS, merged across segments by exact cosin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
+from rag.analysis.registry import People
 from rag.lexical import BM25
 from rag.store.faiss_index import search_vectors
 from rag.store.segment import DocRecord, RowKind, Segment
@@ -93,6 +96,40 @@ class Index:
         self.bm25_sentences = BM25([s.sentence_terms for s in self.segments])
         self.bm25_passages = BM25([s.passage_terms for s in self.segments])
         self._by_source = {r.document.source: i for i, r in enumerate(self.records)}
+
+    @cached_property
+    def people(self) -> People:
+        """Everyone the articles name, one person per full name (built on first use)."""
+        return People(
+            (
+                r.document.source,
+                r.people,
+                Counter(s.speaker for s in r.sentences if s.speaker),
+            )
+            for r in self.records
+        )
+
+    @cached_property
+    def _spoken(self) -> dict[str, list[int]]:
+        spoken: dict[str, list[int]] = {}
+        g = 0
+        for r in self.records:
+            for s in r.sentences:
+                if s.speaker:
+                    name = self.people.canonical(r.document.source, s.speaker)
+                    spoken.setdefault(name, []).append(g)
+                g += 1
+        return spoken
+
+    def spoken_by(self, names: Iterable[str]) -> list[int]:
+        """The sentences attributed to any of these people (corpus-wide names)."""
+        return sorted(g for name in names for g in self._spoken.get(name, ()))
+
+    def speaker(self, g: int) -> str | None:
+        """The corpus-wide name of whoever sentence g is attributed to."""
+        record, local = self.place(g)
+        who = record.sentences[local].speaker
+        return None if who is None else self.people.canonical(record.document.source, who)
 
     @property
     def size(self) -> int:

@@ -1,7 +1,7 @@
 """Indexing: articles → sentences and speakers → passages → vectors → a segment, made live.
 
 The one part of the store that runs the analysis (`rag.text` splits sentences,
-`rag.speakers` attributes them) and the embedder. `sync` brings the index in line
+`rag.analysis` finds people and attributes speech) and the embedder. `sync` brings the index in line
 with a folder's articles, `add` takes new articles into the live index without
 reading the folder, `write` saves vectors computed elsewhere. Each embeds only the
 articles that changed and writes them as one new segment; the segments that lost no
@@ -19,10 +19,11 @@ from typing import cast
 
 import numpy as np
 
+from rag.analysis.registry import ArticlePerson
+from rag.analysis.speakers import attribute
 from rag.config import IndexSettings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError
-from rag.speakers import attribute
 from rag.store.generations import live_generation, load, locked, manifest_of, mismatch, publish
 from rag.store.index import Index
 from rag.store.segment import DocRecord, mean_vectors, new_segment
@@ -32,7 +33,7 @@ from rag.types import Document, Speech, SyncReport
 
 log = logging.getLogger(__name__)
 
-SPLITTER = "syntok+rules-1, speakers-1"  # change it when splitting or attribution changes
+SPLITTER = "syntok+rules-3, people-2, speakers-4"  # change it when splitting or attribution changes
 MAX_SEGMENTS = 8
 
 
@@ -58,16 +59,22 @@ def split_passages(
 
 
 def analyse(document: Document, settings: IndexSettings, embedder: Embedder) -> DocRecord:
-    """An article read for indexing: its sentences, each with its speaker, and its passages."""
+    """An article read for indexing: its sentences, each with its speaker, its passages,
+    and the people it names (those told as people, or who speak)."""
     spans = split_sentences(document.text)
+    attributed, people, _ = attribute(document.text, spans)
     sentences = tuple(
-        # rag.speakers gives "direct", "reported" or None, typed as str for now.
         replace(s, speaker=who, speech=cast("Speech | None", mode))
-        for s, (who, mode) in zip(spans, attribute(document.text, spans), strict=True)
+        for s, (who, mode) in zip(spans, attributed, strict=True)
     )
     texts = [document.text[s.start : s.end] for s in sentences]
     passages = split_passages(texts, settings, embedder.count_tokens)
-    return DocRecord(document, sentences, passages)
+    named = tuple(
+        ArticlePerson(p.name, p.gender, tuple(sorted(p.forms)), tuple(sorted(p.roles)))
+        for p in people
+        if p.evidence or any(s.speaker == p.name for s in sentences)
+    )
+    return DocRecord(document, sentences, passages, named)
 
 
 def sync(
@@ -129,6 +136,17 @@ def _open(
         log.warning("rebuilding the index: %s", because)
         return None, because
     reason = mismatch(old.manifest, embedder.name, embedder.weights_sha256, settings, SPLITTER)
+    if reason and not mismatch(
+        {**old.manifest, "splitter": SPLITTER},
+        embedder.name,
+        embedder.weights_sha256,
+        settings,
+        SPLITTER,
+    ):
+        # Only the analysis changed: every article is read again, and its vectors are
+        # kept wherever its sentences and passages come out the same.
+        log.warning("analysing the articles again: %s", reason)
+        return old, f"the articles are analysed again: {reason}"
     if reason:
         because = f"the saved index does not fit: {reason}"
         log.warning("rebuilding the index: %s", because)
@@ -157,7 +175,8 @@ def _update(
         rebuilt_because=rebuilt_because,
         documents=len(documents),
     )
-    if old is None:
+    reanalyse = old is not None and rebuilt_because is not None
+    if old is None or reanalyse:
         keep: list[int] = []
     elif not (report.added or report.updated or report.removed):
         return old, report
@@ -175,8 +194,15 @@ def _update(
         si, ri = where[d.source]
         if si in keep:
             continue
+        record = old.segments[si].records[ri]
+        if reanalyse:
+            again = analyse(d, settings, embedder)
+            if not _same_rows(record, again):
+                records.append(again)  # its sentences or passages moved: embedded anew
+                continue
+            record = again
         moved[len(records)] = old.segments[si].vectors_of(ri)
-        records.append(old.segments[si].records[ri])
+        records.append(record)
     fresh = [r for i, r in enumerate(records) if i not in moved]
     embedded = iter(_embed(fresh, embedder, settings, progress))
     vectors = [moved[i] if i in moved else next(embedded) for i in range(len(records))]
@@ -196,6 +222,13 @@ def _update(
         embedded_passages=sum(len(r.passages) for r in fresh) if whole else 0,
     )
     return Index(segments, manifest, embedder.dim), report
+
+
+def _same_rows(a: DocRecord, b: DocRecord) -> bool:
+    """Whether two analyses of an article have the same sentence spans and passages, so
+    that the vectors of one serve the other."""
+    spans = [(s.start, s.end) for s in a.sentences]
+    return spans == [(s.start, s.end) for s in b.sentences] and a.passages == b.passages
 
 
 def _places(index: Index | None) -> dict[str, tuple[int, int]]:

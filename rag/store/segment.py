@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from scipy import sparse
 
+from rag.analysis.registry import ArticlePerson
 from rag.errors import IndexCorruptError, RagError
 from rag.lexical import TermCounts
 from rag.store.faiss_index import FaissKind, build_faiss, index_type
@@ -31,11 +32,13 @@ ROW_KINDS: tuple[RowKind, ...] = ("sentences", "passages")
 
 @dataclass(frozen=True, slots=True)
 class DocRecord:
-    """An article as indexed: its sentences and its passages (sentence ranges [a, b))."""
+    """An article as indexed: its sentences, its passages (sentence ranges [a, b)) and
+    the people it names."""
 
     document: Document
     sentences: tuple[Sentence, ...]
     passages: tuple[tuple[int, int], ...]
+    people: tuple[ArticlePerson, ...] = ()  # whom the article names, as it names them
 
     def sentence_text(self, i: int) -> str:
         s = self.sentences[i]

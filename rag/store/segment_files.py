@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.analysis.registry import ArticlePerson
 from rag.checksum import sha256_bytes, sha256_file, sha256_text
 from rag.errors import IndexCorruptError
 from rag.lexical import TermCounts
@@ -51,6 +52,7 @@ def write_segment(index_dir: Path, segment: Segment) -> dict:
                 for s in r.sentences
             ],
             "passages": [list(p) for p in r.passages],
+            "people": [p.to_list() for p in r.people],
         }
         for r in segment.records
     ]
@@ -165,7 +167,11 @@ def _record(d: dict) -> DocRecord:
     for a, b in passages:
         if not 0 <= a < b <= len(sentences):
             raise IndexCorruptError(f"passage {a}:{b} outside {document.source}")
-    return DocRecord(document, sentences, passages)
+    try:
+        people = tuple(ArticlePerson.from_list(p) for p in d.get("people", ()))
+    except (TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"people of {document.source} cannot be read: {exc}") from exc
+    return DocRecord(document, sentences, passages, people)
 
 
 def _sentence(row: list, source: str) -> Sentence:

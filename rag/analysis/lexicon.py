@@ -1,0 +1,242 @@
+"""General English knowledge the analysis needs, as data, in one place.
+
+Nothing here belongs to a particular corpus: these are the words any English news copy
+uses to say who someone is (honorifics, titles, role nouns), that someone spoke (speech
+verbs), who "he" or "she" may be, which capitalised words name organisations rather than
+people, and spellings that readers and writers use for the same word. A test checks that
+no person, role, place or spelling of the seed articles appears anywhere in `rag/`.
+"""
+
+from __future__ import annotations
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The words of a block of text: the lists below read as prose, one word each."""
+    return tuple(text.split())
+
+
+# Honorifics stand before a name and are not part of it; the value is the gender they
+# tell, when they tell one ("m", "f"), else "".
+HONORIFICS: dict[str, str] = {
+    "mr": "m",
+    "mister": "m",
+    "sir": "m",
+    "lord": "m",
+    "baron": "m",
+    "king": "m",
+    "prince": "m",
+    "mrs": "f",
+    "ms": "f",
+    "miss": "f",
+    "madam": "f",
+    "dame": "f",
+    "lady": "f",
+    "baroness": "f",
+    "queen": "f",
+    "princess": "f",
+    "dr": "",
+    "doctor": "",
+    "prof": "",
+    "professor": "",
+    "rev": "",
+    "reverend": "",
+    "mx": "",
+}
+
+# Capitalised titles that may stand before a name ("Chancellor Anna Berg", "Prime
+# Minister Tom Field", "Secretary General Ada Holm"). Several words make one title.
+TITLE_WORDS: frozenset[str] = frozenset(
+    words(
+        """
+    president vice prime minister chancellor secretary general state foreign finance home
+    interior defence defense trade health education culture justice deputy shadow chief
+    executive governor senator congressman congresswoman representative judge justice
+    mayor commissioner ambassador director chairman chairwoman chair coach captain manager
+    pope cardinal bishop archbishop general colonel major lieutenant sergeant admiral
+    inspector detective superintendent commander premier speaker treasurer attorney
+    sheikh emir sultan chief-executive
+    """
+    )
+)
+
+# Nouns naming what a person is or does ("spokeswoman", "the minister", "chief
+# executive"): before a name they introduce it, after "the" they stand for someone the
+# article has introduced with that role. The value is the gender they tell, if any.
+ROLE_NOUNS: dict[str, str] = {
+    **{
+        w: ""
+        for w in words(
+            """
+        president minister chancellor secretary chief executive chairman chair director
+        manager coach boss head leader founder owner partner analyst economist strategist
+        governor commissioner senator mayor ambassador official spokesperson
+        representative lawyer attorney solicitor barrister judge prosecutor professor
+        researcher scientist expert doctor editor author writer columnist critic
+        correspondent reporter presenter broadcaster producer director designer developer
+        engineer programmer consultant adviser advisor aide officer inspector detective
+        captain striker midfielder defender goalkeeper keeper winger forward player
+        champion athlete runner sprinter jumper skater cyclist rider driver jockey boxer
+        golfer bowler batsman skipper international star singer actor rapper musician
+        guitarist drummer bassist vocalist frontman comedian presenter host dancer artist
+        photographer film-maker filmmaker novelist poet composer conductor chef officer
+        treasurer deputy candidate campaigner activist chairperson president-elect
+        minister-designate premier student teacher pupil fan user customer worker
+        employee veteran colleague compatriot team-mate teammate rival opponent
+        """
+        )
+    },
+    "spokesman": "m",
+    "chairwoman": "f",
+    "spokeswoman": "f",
+    "actress": "f",
+    "businessman": "m",
+    "businesswoman": "f",
+    "sportsman": "m",
+    "sportswoman": "f",
+    "husband": "m",
+    "wife": "f",
+    "father": "m",
+    "mother": "f",
+    "son": "m",
+    "daughter": "f",
+    "brother": "m",
+    "sister": "f",
+    "widow": "f",
+    "girlfriend": "f",
+    "boyfriend": "m",
+    "congressman": "m",
+    "congresswoman": "f",
+    "frontwoman": "f",
+    "heroine": "f",
+    "hero": "m",
+}
+
+PRONOUNS: dict[str, str] = {"he": "m", "she": "f"}
+
+# Role nouns that name an unnamed source ("a spokesman said", "said one analyst"): unlike
+# "the 74-year-old comedian", they never stand for the person the story is about.
+UNNAMED_SOURCES: frozenset[str] = frozenset(
+    words(
+        """
+        spokesman spokeswoman spokesperson official officials analyst analysts expert experts
+        source sources representative officer aide adviser advisor lawyer attorney fan fans
+        user users customer customers worker workers employee employees student students
+        pupil teacher colleague rival opponent observer observers insider insiders
+        """
+    )
+)
+
+# Speech verbs by their base form; `speech_forms` inflects them. Verbs of opinion
+# ("believes", "thinks") report a view as much as words, and news copy uses them so.
+SPEECH_VERBS: tuple[str, ...] = tuple(
+    words(
+        """
+    say tell add state note warn argue suggest caution stress emphasise emphasize urge
+    insist claim explain admit acknowledge describe announce confirm reveal predict
+    believe think hope fear expect complain agree deny reply respond comment observe
+    write ask conclude maintain accept concede estimate forecast vow pledge promise
+    declare recall remark report reiterate assert contend allege point praise criticise
+    criticize condemn question dismiss welcome insist reckon feel admit rule tweet joke
+    boast concede blast slam hail call characterise characterize highlight indicate
+    outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
+    """
+    )
+)
+
+# Forms the rules cannot make from the base ("said", "told", "thought"…).
+IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
+    "say": ("say", "says", "said", "saying"),
+    "tell": ("tell", "tells", "told", "telling"),
+    "think": ("think", "thinks", "thought", "thinking"),
+    "write": ("write", "writes", "wrote", "written", "writing"),
+    "feel": ("feel", "feels", "felt", "feeling"),
+    "forecast": ("forecast", "forecasts", "forecasting", "forecasted"),
+    "point": ("pointed out", "points out", "point out", "pointing out"),
+    "rule": ("ruled out", "rules out", "rule out", "ruling out"),
+    "call": ("called", "calls for", "call for", "calling for"),
+    "play": ("played down", "plays down", "play down", "playing down"),
+    "see": ("sees",),  # "He sees a chance that…"; "saw" is as often a rise in sales
+    "foresee": ("foresee", "foresees", "foresaw", "foreseeing"),
+}
+
+# Words that, inside a capitalised run, make it an organisation, a place or an event
+# rather than a person ("Orchard Bank", "Harbour Street", "Winter Games").
+ORGANISATION_WORDS: frozenset[str] = frozenset(
+    words(
+        """
+    bank group plc ltd limited inc corp corporation company co holdings partners capital
+    securities fund funds trust foundation society association federation union league
+    club united city rovers athletic wanderers county town albion fc rfc council
+    commission ministry department office agency authority board bureau service services
+    institute university college school academy hospital museum gallery theatre theater
+    centre center church party government parliament assembly senate congress court
+    tribunal police army navy force forces airways airlines air motors records studios
+    studio pictures films entertainment media network networks news times post herald
+    telegraph journal magazine press radio television tv channel broadcasting systems
+    technologies technology software labs laboratories electronics communications
+    telecom mobile online digital energy oil gas petroleum power steel mining foods
+    brewery pharmaceuticals exchange markets market index street road avenue square
+    house palace hall park stadium arena island islands valley river mountain lake sea
+    ocean bay coast north south east west northern southern eastern western central
+    awards award prize festival olympics olympic games cup championship championships
+    open tour series trophy grand prix festival week day year state states kingdom
+    republic empire nations europe commonwealth alliance coalition movement campaign
+    committee panel organisation organization institution industries industry
+    international global worldwide associates brothers bros sons
+    """
+    )
+)
+
+# Capitalised words that begin sentences or name times, never people.
+NOT_NAMES: frozenset[str] = frozenset(
+    words(
+        """
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday christmas easter
+    i we you they he she it his her its our their my your this that these those there
+    here what which who whom whose when where why how if while although though because
+    since after before as at by for from in into of on onto to with without within
+    about above across against along among around behind below beneath beside between
+    beyond despite during except inside like near off outside over past than through
+    throughout toward towards under unlike until up upon via yet so but and or nor
+    not no yes a an the all any both each either every few many more most much neither
+    none one other several some such many meanwhile however moreover indeed also still
+    even just only perhaps maybe now then today tomorrow yesterday tonight last next
+    first second third new old mr mrs ms dr
+    """
+    )
+)
+
+# Lower-case words that join the parts of a name ("Ana de Souza", "Jan van Dijk").
+NAME_PARTICLES: frozenset[str] = frozenset(
+    words("de da di du del della der den van von le la al el bin ibn ben dos das st")
+)
+
+# Spellings of one word that writers and readers use interchangeably; the key is read
+# as the value when matching. Common transliterations and British/American spellings.
+VARIANTS: dict[str, str] = {
+    "kiev": "kyiv",
+    "defence": "defense",
+    "programme": "program",
+    "organisation": "organization",
+    "favour": "favor",
+    "colour": "color",
+    "centre": "center",
+    "theatre": "theater",
+    "usa": "us",
+}
+
+
+def speech_forms(base: str) -> tuple[str, ...]:
+    """Every form of a speech verb: "warn" -> warn, warns, warned, warning."""
+    if base in IRREGULAR_FORMS:
+        return IRREGULAR_FORMS[base]
+    if base.endswith("e"):
+        return (base, base + "s", base + "d", base[:-1] + "ing")
+    if base.endswith("y") and base[-2:-1] not in "aeiou":
+        return (base, base[:-1] + "ies", base[:-1] + "ied", base + "ing")
+    if base.endswith(("s", "sh", "ch", "x")):
+        return (base, base + "es", base + "ed", base + "ing")
+    if base in ("admit", "slam", "plan", "stop", "regret", "refer"):
+        return (base, base + "s", base + base[-1] + "ed", base + base[-1] + "ing")
+    return (base, base + "s", base + "ed", base + "ing")

@@ -1,0 +1,450 @@
+"""The people an article names, found from its text alone, and every mention of them.
+
+Why rules and not a list: a newsroom's corpus names thousands of people the engine has
+never seen. News copy introduces each one in a few fixed ways — an honorific or a title
+("Mr Hale", "Chancellor Ines Varga"), a role before the name ("finance chief Tomas
+Brenner"), an apposition after it ("Ada Holm, head of the Lund Institute,"), or simply a
+first name and a surname — and then refers back by surname, by "Mr"/"Ms" and surname,
+by role ("the minister") or by pronoun. This module reads those patterns:
+
+- a *person* is a run of capitalised words with at least a first name and a surname, or
+  an honorific or title and a surname, none of whose words names an organisation or a
+  place ("Orchard Bank", "Harbour Street");
+- within an article, a surname, "Mr/Ms + surname", or a full name that drops a middle
+  initial is the person the article introduced with it; two people sharing a surname
+  are told apart by which was named last;
+- a role ("the minister", "the finance chief") is the person the article gave that role;
+- pronouns are left to `rag.analysis.speakers`, which knows who spoke last.
+
+But: a two-word company whose words look like names ("Coral Weston said") passes for a
+person; only names are found, so a mononym ("Madonna") is nobody unless titled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.analysis.lexicon import (
+    HONORIFICS,
+    NAME_PARTICLES,
+    NOT_NAMES,
+    ORGANISATION_WORDS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    TITLE_WORDS,
+    UNNAMED_SOURCES,
+    speech_forms,
+    words,
+)
+from rag.text import fold
+
+_VERB_FORMS = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base) if " " not in f)
+
+# A word with its offsets: letters, inner hyphens and apostrophes ("O'Neill", "Jean-Luc").
+_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_INITIAL_GAP = re.compile(r"^\.?\s$")  # "John E. Kelly", "George W Bush"
+_ROLE_BEFORE_STOP = frozenset(
+    words(
+        "the a an of to in on at by for from with and or but as said says told that this is "
+        "was be been has have had who which when"
+    )
+)
+
+
+@dataclass(slots=True)
+class Person:
+    """One person of an article: the name it introduces them by, and what it calls them."""
+
+    name: str
+    gender: str = ""  # "m", "f" or "" when the article does not tell
+    forms: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+    # Told as a person by more than capitals: an honorific, a role, a surname used alone.
+    evidence: bool = False
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1]
+
+
+EPITHET = -1  # a Mention's person for "the 74-year-old comedian": whoever the story is about
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A span of the article that names a person (index into the article's people)."""
+
+    start: int
+    end: int
+    person: int
+    kind: str  # "name", "surname", "role"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive capitalised words: the raw material of names."""
+
+    start: int
+    end: int
+    words: tuple[str, ...]
+    starts: tuple[int, ...]
+    possessive: bool
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and not (len(word) > 1 and word.isupper())
+
+
+def _runs(text: str) -> list[Run]:
+    """Runs of capitalised words joined by single spaces (particles and initials allowed)."""
+    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    runs: list[Run] = []
+    i = 0
+    while i < len(tokens):
+        if not _capitalised(tokens[i][2]):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens):
+            gap = text[tokens[j][1] : tokens[j + 1][0]]
+            word, nxt = tokens[j][2], tokens[j + 1][2]
+            joined = gap == " " or (len(word) == 1 and _INITIAL_GAP.match(gap))
+            if not joined or _POSSESSIVE.search(word) and word[-2:] in ("'s", "’s"):
+                break
+            if nxt.lower() in _VERB_FORMS:
+                break  # "Hale Says Talks Will Go On": the name stops at the verb
+            if _capitalised(nxt) or (
+                nxt in NAME_PARTICLES
+                and j + 2 < len(tokens)
+                and _capitalised(tokens[j + 2][2])
+                and text[tokens[j + 1][1] : tokens[j + 2][0]] == " "
+            ):
+                j += 1
+                continue
+            break
+        words = [t[2] for t in tokens[i : j + 1]]
+        possessive = words[-1][-2:] in ("'s", "’s")
+        if possessive:
+            words[-1] = words[-1][:-2]
+        end = tokens[j][1] - (2 if possessive else 0)
+        runs.append(
+            Run(tokens[i][0], end, tuple(words), tuple(t[0] for t in tokens[i : j + 1]), possessive)
+        )
+        i = j + 1
+    return runs
+
+
+def _role_before(text: str, start: int) -> str:
+    """The lower-case role phrase just before a name ("finance chief", "spokeswoman for
+    women"), or "" when the words before it are no role."""
+    words = re.findall(r"[^\W\d_][\w'’-]*|[,.;:!?\"“”()]", text[max(0, start - 80) : start])
+    phrase: list[str] = []
+    for w in reversed(words):
+        if not w[0].isalpha() or w.lower() in _ROLE_BEFORE_STOP and w.lower() != "and":
+            break
+        if w[0].isupper() and not (w.isupper() and len(w) > 1) and not _is_role(w.lower()):
+            break  # a role is in lower case, an acronym ("UN envoy"), or opens the sentence
+        phrase.insert(0, w)
+        if len(phrase) >= 6:
+            break
+    while phrase and phrase[0].lower() == "and":
+        phrase.pop(0)
+    heads = [w for w in phrase if w.lower() in ROLE_NOUNS]
+    return " ".join(phrase).lower() if heads else ""
+
+
+_APPOSITION = re.compile(
+    r"^,\s+((?:the\s+|a\s+|an\s+)?[^,.;:\"“”()]{2,90}?)(?=[,.;:]|\s+(?:said|says)\b)"
+)
+
+
+def _role_after(text: str, end: int) -> str:
+    """The role phrase of an apposition after a name (", head of the Lund Institute,")."""
+    m = _APPOSITION.match(text[end : end + 120])
+    if not m:
+        return ""
+    phrase = m.group(1).strip()
+    words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
+    return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
+
+
+def role_heads(phrase: str) -> set[str]:
+    """The role nouns of a role phrase: "chairman and chief executive" -> chairman, chief, executive."""
+    return {w for w in re.findall(r"[^\W\d_][\w'’-]*", phrase.lower()) if w in ROLE_NOUNS}
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    run: Run
+    honorific: str  # "" or the honorific, lower case
+    title: str  # "" or the title words, lower case
+    name: tuple[str, ...]  # the words of the name itself
+    name_start: int
+
+
+_NUMBER = re.compile(
+    r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundred|thousand)(?:-|$)",
+    re.IGNORECASE,
+)
+_PLACE_BEFORE = re.compile(r"\b(?:in|to|from|into|across|at|near|with|against|of)\s+$", re.I)
+_DETERMINER = re.compile(r"\b(?:the|a|an)\s+$", re.IGNORECASE)
+
+
+def _parse(run: Run, text: str) -> _Named | None:
+    """Split a run into honorific, title and name; None for a run that names no person
+    ("the Harbour Singers", "a Republican Senator" are no one's names)."""
+    words = list(run.words)
+    k = 0
+    while k < len(words) and words[k].lower() in NOT_NAMES and words[k].lower() not in HONORIFICS:
+        k += 1
+    determined = bool(_DETERMINER.search(text[max(0, run.start - 5) : run.start])) or any(
+        w.lower() in ("the", "a", "an") for w in words[:k]
+    )
+    honorific = ""
+    if k < len(words) and words[k].lower().rstrip(".") in HONORIFICS:
+        honorific = words[k].lower().rstrip(".")
+        k += 1
+    title: list[str] = []
+    while k < len(words) - 1:
+        word = words[k].lower()
+        if _is_role(word):
+            title.append(word)
+        elif not (len(words) - k >= 3 and _modifier(word)):
+            break
+        k += 1
+    # A title further in ends what comes before the name: "Dutch Prime Minister Ana Lind".
+    inner = [j for j in range(k, len(words) - 1) if _is_role(words[j].lower())]
+    if inner and not honorific:
+        title = [w.lower() for w in words[k : inner[-1] + 1]]
+        k = inner[-1] + 1
+    name = tuple(words[k:])
+    if determined and not honorific and not title:
+        return None
+    if not name or any(w.lower() in ORGANISATION_WORDS for w in name):
+        return None
+    if _is_role(name[-1].lower()):
+        return None  # "a Republican Senator": a role, not a name
+    if any(w.lower() in NOT_NAMES or _NUMBER.search(w) for w in name):
+        return None
+    if name[-1].lower().endswith(("ish", "ese")):
+        return None  # "Twenty-seven British": a nationality ends no name
+    if len(name) == 1 and not (honorific or title):
+        return None
+    return _Named(run, honorific, " ".join(title), name, run.starts[k])
+
+
+def _is_role(word: str) -> bool:
+    """A title or role word, hyphened ones too ("vice-president", "songwriter")."""
+    return all(part in TITLE_WORDS or part in ROLE_NOUNS for part in word.split("-"))
+
+
+_MODIFIER_ENDINGS = ("ic", "ian", "ish", "ese", "ean", "-born", "-based", "-year-old")
+_AGENT_ENDINGS = ("er", "or", "ist")
+
+
+def _modifier(word: str) -> bool:
+    """What stands before a first name and a surname without being part of them: an
+    adjective ("Democratic", "Yugoslavian-born") or an agent noun ("Songwriter")."""
+    return word.endswith(_MODIFIER_ENDINGS + _AGENT_ENDINGS)
+
+
+def _same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """ "George Bush" and "George W Bush"; "Bush" alone is matched elsewhere."""
+    if a[-1] != b[-1] or len(a) < 2 or len(b) < 2:
+        return False
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return short[0] == long_[0]
+
+
+def find_people(text: str) -> tuple[list[Person], list[Mention]]:
+    """The people of an article and their mentions by name, surname and role, in order."""
+    runs = [_drop_opener(r, text) for r in _runs(text)]
+    people: list[Person] = []
+    full: list[tuple[str, ...]] = []  # the words of each person's name
+    named: list[tuple[_Named, int]] = []
+
+    def person_for(words: tuple[str, ...]) -> int:
+        for i, known in enumerate(full):
+            if known == words or _same_person(known, words):
+                if len(words) > len(known):
+                    full[i] = words
+                    people[i].name = " ".join(words)
+                return i
+        full.append(words)
+        people.append(Person(" ".join(words)))
+        return len(people) - 1
+
+    # First the full names, so that a surname met earlier (a headline) still resolves.
+    for run in runs:
+        parsed = _parse(run, text)
+        if parsed is None or len(parsed.name) < 2:
+            continue
+        named.append((parsed, person_for(parsed.name)))
+    mentions: list[Mention] = []
+    for run in runs:
+        parsed = _parse(run, text)
+        if parsed is not None and len(parsed.name) >= 2:
+            index = person_for(parsed.name)
+            kind = "name"
+        else:
+            words = parsed.name if parsed is not None else _bare_surname(run)
+            if not words:
+                continue
+            found = _by_surname(words[-1], full, mentions, run.start)
+            if found is None:
+                if parsed is None:
+                    continue
+                # "Mr Hale" with no full name anywhere: the honorific form is the name.
+                found = person_for(_label(run, parsed))
+            index = found
+            kind = "surname"
+        person = people[index]
+        # A surname standing alone tells a person, unless it follows "in", "to"…: then
+        # it is as likely a place ("talks in Lund").
+        person.evidence |= kind == "surname" and not _PLACE_BEFORE.search(
+            text[max(0, run.start - 8) : run.start]
+        )
+        if parsed is not None:
+            person.evidence |= bool(parsed.honorific or parsed.title)
+            if parsed.honorific:
+                person.gender = person.gender or HONORIFICS[parsed.honorific]
+                person.forms.add(f"{parsed.honorific.capitalize()} {parsed.name[-1]}")
+            if parsed.title:
+                person.roles.add(parsed.title)
+        person.forms.add(" ".join(words if kind == "surname" or parsed is None else parsed.name))
+        before = _role_before(text, run.start)
+        after = _role_after(text, run.end)
+        for role in (before, after):
+            if role:
+                person.roles.add(role)
+                person.evidence = True
+                genders = {ROLE_NOUNS[w] for w in role_heads(role)} - {""}
+                if len(genders) == 1 and not person.gender:
+                    person.gender = genders.pop()
+        mentions.append(Mention(run.start, run.end, index, kind))
+    mentions.extend(_role_mentions(text, people, mentions))
+    mentions.sort(key=lambda m: m.start)
+    return people, mentions
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two words differ by one inserted, deleted or changed letter."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return (
+        a[i + (len(a) < len(b)) - (len(a) < len(b)) :] == b[i + 1 :]
+        if len(a) < len(b)
+        else a[i + 1 :] == b[i + 1 :]
+    )
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”‘’'(\n–—-]\s*|\n)$")
+
+
+def _drop_opener(run: Run, text: str) -> Run:
+    """ "Will Lund Fall?" at a sentence's start: a first word the article also writes in
+    lower case ("will") opens the sentence; it is no first name."""
+    if len(run.words) < 2 or not _SENTENCE_START.search(text[max(0, run.start - 3) : run.start]):
+        return run
+    first = run.words[0]
+    if not re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text):
+        return run
+    return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
+
+
+def _bare_surname(run: Run) -> tuple[str, ...]:
+    """A lone capitalised word that may be a surname ("Hale said"), stripped of sentence
+    openers ("But Hale")."""
+    words = [w for w in run.words if w.lower() not in NOT_NAMES]
+    return tuple(words[-1:]) if len(words) == 1 else ()
+
+
+def _by_surname(
+    surname: str, full: list[tuple[str, ...]], mentions: list[Mention], at: int
+) -> int | None:
+    """The person of this surname: the one named last before `at`, else the only one."""
+    matches = [i for i, words in enumerate(full) if words[-1] == surname]
+    if not matches and len(surname) >= 4:
+        # A slip of one letter ("Mr Gate's" for Gates) is the same person.
+        matches = [i for i, words in enumerate(full) if _one_edit(words[-1], surname)]
+    if not matches:
+        return None
+    if len(matches) == 1:
+        return matches[0]
+    earlier = [m for m in mentions if m.start < at and m.person in matches]
+    return earlier[-1].person if earlier else matches[0]
+
+
+_ROLE_MENTION = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Ii]ts|[Tt]heir)\s+")
+_WORDS_AFTER = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _label(run: Run, parsed: _Named) -> tuple[str, ...]:
+    """ "Mr Hale" (or "President Hale") as a name, for someone never named in full."""
+    first = run.starts.index(parsed.name_start)
+    return run.words[max(0, first - 1) :]
+
+
+def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> list[Mention]:
+    """ "The minister", "the finance chief": the person the article gave that role."""
+    out: list[Mention] = []
+    taken = [(m.start, m.end) for m in named]
+    for m in _ROLE_MENTION.finditer(text):
+        words: list[tuple[str, int]] = []
+        end = m.end()
+        for w in _WORDS_AFTER.finditer(text, m.end(), min(len(text), m.end() + 60)):
+            if text[end : w.start()].strip() or len(words) == 4:
+                break
+            words.append((w.group().lower(), w.end()))
+            end = w.end()
+        # The phrase ends at its last role noun: "the finance chief" (not "the finance").
+        last = max(
+            (k for k, (w, _) in enumerate(words) if _is_role(w) or w.endswith("-year-old")),
+            default=-1,
+        )
+        if last < 0 or any(w in _ROLE_BEFORE_STOP for w, _ in words[: last + 1]):
+            continue
+        phrase = [w for w, _ in words[: last + 1]]
+        if phrase[-1].endswith("-year-old"):
+            phrase[-1] = "year-old"  # "the 30-year-old": an epithet like any other
+        stop = words[last][1]
+        if any(a < stop and m.start() < b for a, b in taken):
+            continue  # "the chief executive Tom Ray": the name itself is the mention
+        index = with_role(people, named, phrase, m.start())
+        if index is not None:
+            out.append(Mention(m.start(), stop, index, "role"))
+        elif m.group().strip().lower() == "the" and phrase[-1] not in UNNAMED_SOURCES:
+            out.append(Mention(m.start(), stop, EPITHET, "epithet"))
+    return out
+
+
+def with_role(
+    people: Sequence[Person], named: Sequence[Mention], phrase: Sequence[str], at: int
+) -> int | None:
+    """The person a role stands for at `at` ("minister", "finance chief"): among those the
+    article gave that role (all its words, else its head noun), the one named last
+    before, else the only one."""
+    heads = [w for w in phrase if w in ROLE_NOUNS]
+    if not heads:
+        return None
+    fits = [i for i, p in enumerate(people) if any(heads[-1] in role_heads(r) for r in p.roles)]
+    exact = [i for i in fits if any(all(w in r for w in phrase) for r in people[i].roles)]
+    if len(phrase) > 1 and not exact:
+        return None  # "the Two Harbours star": the head alone would be a guess
+    fits = exact or fits
+    if not fits:
+        return None
+    before = [n for n in named if n.start < at and n.person in fits]
+    return before[-1].person if before else (fits[0] if len(fits) == 1 else None)
+
+
+def name_key(name: str) -> str:
+    """The form a name is compared in across articles: folded, case-folded, plain spaces."""
+    return re.sub(r"\s+", " ", fold(name).casefold().replace(".", "")).strip()

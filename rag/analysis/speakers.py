@@ -1,0 +1,443 @@
+"""Who said what: every sentence's speaker and mode, from the article's own text.
+
+Why: "What did X say about Y?" must quote X's words first, and a quote must show whose
+words it is. News copy marks speech in a handful of ways, and these rules read them
+over the people `rag.analysis.people` found:
+
+- a quotation with its attribution after it ("…," Hale said. / "…," said Ms Hale. /
+  "…," the minister said.) or before it (Hale said: "…") is that person's, *direct*;
+- reported speech ("Hale warned that…", "according to Hale,…", "Hale told reporters
+  the plan would fail") is theirs, *reported*;
+- a pronoun subject ("he added") or an epithet ("said the 74-year-old comedian") is
+  someone named earlier in the sentence, else whoever spoke in the three sentences
+  before, else the subject of the sentence before; the gender must fit, and a pronoun
+  that settles it teaches it;
+- a quotation running over several sentences is its attributed speaker's throughout,
+  and a quotation opening right after someone's words (the same paragraph or the next)
+  goes on with them;
+- words attributed to anyone but a named person ("the firm said", "a spokesman said")
+  are nobody's: the sentence gets no speaker, and it stops a quotation from running on.
+
+When a sentence reports one person quoting another ("Hale said there must be 'a fair
+deal', Varga noted"), the speaker is the one whose attribution closes the sentence;
+otherwise the first. But: a sentence gets one speaker; no model is involved, and a name
+the people finder missed cannot speak.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.analysis.lexicon import PRONOUNS, ROLE_NOUNS, SPEECH_VERBS, speech_forms
+from rag.analysis.people import EPITHET, Mention, Person, find_people, with_role
+from rag.text import quote_marks
+from rag.types import Sentence
+
+DIRECT = "direct"
+REPORTED = "reported"
+
+_FORMS = sorted({f for base in SPEECH_VERBS for f in speech_forms(base)}, key=len, reverse=True)
+_VERB = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _FORMS) + r")\b", re.IGNORECASE)
+# What may stand between a subject and its verb: "Hale has since repeatedly said",
+# "Hale, head of the fund, said", "Hale was quoted as saying".
+_BETWEEN = re.compile(
+    r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?)?"
+    r"(?:\s+(?:went\s+on\s+to|goes\s+on\s+to|continued\s+to|has|have|had|also|would|will|could|did|does|do|then|later|"
+    r"since|again|still|once|earlier|previously|recently|further|himself|herself|however|"
+    r"(?:was|were|is|are)\s+quoted\s+as|always|never|not|\w+ly))*\s*$",
+    re.IGNORECASE,
+)
+_ACCORDING = re.compile(r"\baccording\s+to\s*$", re.IGNORECASE)
+# Between an inverted verb and its subject: '…," said union leader Ana Varga'.
+_AFTER_VERB = re.compile(r"^\s+(?:[\w'’-]+\s+){0,6}$")
+_DOUBLE = '"“”„'
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    person: int | None  # None: the words are someone's who is no named person
+    at: int  # where the attribution's verb stands in the sentence
+    trailing: bool = False  # "…, Hale said." closing the sentence: its main attribution
+
+
+def _quoted_mask(text: str, sentences: Sequence[Sentence]) -> list[bool]:
+    """Per character of the article: is it inside double quotation marks?
+
+    A paragraph starts outside a quotation (news copy reopens a quotation that runs on
+    into the next paragraph); `rag.text.quote_marks` says which marks open and close.
+    """
+    mask = [False] * len(text)
+    paragraph = None
+    inside = False
+    for s in sentences:
+        if s.paragraph != paragraph:
+            inside, paragraph = False, s.paragraph
+        at = s.start
+        for pos, opens in quote_marks(text[s.start : s.end]):
+            pos += s.start
+            mask[at:pos] = [inside] * (pos - at)
+            mask[pos] = True
+            inside, at = opens, pos + 1
+        mask[at : s.end] = [inside] * (s.end - at)
+    return mask
+
+
+def _has_quote(text: str, mask: list[bool], s: Sentence) -> bool:
+    """Does the sentence carry quoted words (two or more, or a quotation running on)?"""
+    inside = "".join(c if mask[i] else " " for i, c in enumerate(text[s.start : s.end], s.start))
+    words = re.findall(r"[^\W_]+", inside)
+    if len(words) >= 2 or (words and mask[s.start]):
+        return True
+    # A short quotation in single marks ("called it 'a disgrace'").
+    return bool(re.search(r"(?<!\w)['‘][^'‘’]{3,}?[’'](?!\w)", text[s.start : s.end]))
+
+
+class _Article:
+    """One article's text, people, mentions and quotation marks, read once."""
+
+    def __init__(self, text: str, sentences: Sequence[Sentence]) -> None:
+        self.text = text
+        self.sentences = sentences
+        self.people, mentions = find_people(text)
+        self.mentions = [m for m in mentions if m.person != EPITHET]
+        self.epithets = [m for m in mentions if m.person == EPITHET]
+        self.mask = _quoted_mask(text, sentences)
+
+    def outside(self, s: Sentence) -> str:
+        """The sentence with quoted words blanked: where attributions stand."""
+        t = self.text
+        return "".join(" " if self.mask[i] else t[i] for i in range(s.start, s.end))
+
+    def mentions_in(self, s: Sentence, speakers: dict[int, int]) -> list[Mention]:
+        """The sentence's mentions outside quotation marks; "the 74-year-old comedian"
+        stands for whoever the story is about there (see `pronoun`)."""
+        found = [
+            m
+            for m in self.mentions
+            if s.start <= m.start < s.end and not self.mask[m.start] and m.end <= s.end
+        ]
+        for m in self.epithets:
+            if s.start <= m.start < s.end and not self.mask[m.start] and m.end <= s.end:
+                who = self.pronoun("", m.start, speakers)
+                if who is not None:
+                    found.append(Mention(m.start, m.end, who, "epithet"))
+        return sorted(found, key=lambda m: m.start)
+
+    def pronoun(self, gender: str, at: int, speakers: dict[int, int]) -> int | None:
+        """Who "he" or "she" at `at` is: the speaker of the sentence before, else the
+        first person named in it (its subject), going back up to three sentences; the
+        gender must fit, and once a pronoun settles it, the person keeps it."""
+
+        def fits(i: int) -> bool:
+            p = self.people[i]
+            gendered = not gender or not p.gender or p.gender == gender
+            return gendered and (p.evidence or i in spoke)
+
+        spoke = set(speakers.values())
+
+        here = next(k for k, s in enumerate(self.sentences) if s.start <= at < s.end + 1)
+        own = [
+            m.person
+            for m in self.mentions
+            if self.sentences[here].start <= m.start < at and not self.mask[m.start]
+        ]
+        found = next((i for i in own if fits(i)), None)
+        back = range(here - 1, max(-1, here - 4), -1)
+        if found is None:  # someone who spoke just before
+            found = next((speakers[k] for k in back if k in speakers and fits(speakers[k])), None)
+        for k in back:  # else the subject of the sentence before
+            if found is not None:
+                break
+            s = self.sentences[k]
+            found = next(
+                (
+                    m.person
+                    for m in self.mentions
+                    if s.start <= m.start < s.end and not self.mask[m.start] and fits(m.person)
+                ),
+                None,
+            )
+        if found is None:  # the last to speak before, however far back
+            found = next(
+                (
+                    speakers[k]
+                    for k in sorted(speakers, reverse=True)
+                    if k < here and fits(speakers[k])
+                ),
+                None,
+            )
+        if found is not None and gender and not self.people[found].gender:
+            self.people[found].gender = gender
+        return found
+
+
+def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[_Who]:
+    """Every attribution of speech in the sentence, in order."""
+    frame = art.outside(s)
+    found: list[_Who] = []
+    mentions = art.mentions_in(s, speakers)
+    for verb in _VERB.finditer(frame):
+        if verb.group()[0].isupper() and s.kind == "body" and verb.start() > 0:
+            continue  # "Says" mid-sentence is a name or a title, not the verb
+        head = frame[: verb.start()]
+        tail = frame[verb.end() :]
+        if verb.group().lower().endswith("ing") and re.search(r",\s*$", head):
+            # "…, warning that…": the participle's subject is the sentence's.
+            first = _sentence_subject(art, s, mentions)
+            if first is not None:
+                found.append(_Who(first[0], verb.start(), False))
+            continue
+        who = None
+        for other in (False, True):
+            who = _subject_before(art, s, head, mentions, speakers, other)
+            who = who or _subject_after(art, s, head, tail, verb.end(), mentions, speakers, other)
+            if who is not None:
+                break
+        if who is not None:
+            rest = re.sub(r"^[^,.;:!?]*", "", tail) if who.at >= verb.start() else tail
+            # The attribution closes the sentence when its clause (subject and verb)
+            # follows a comma or a quotation and little comes after it.
+            before = art.text[s.start : s.start + min(who.at, verb.start())]
+            trailing = (
+                bool(re.search(r"[,\"”’]\s*$", before)) and len(re.findall(r"\w+", rest)) <= 8
+            )
+            found.append(_Who(who.person, verb.start(), trailing))
+    first = _sentence_subject(art, s, mentions)
+    colon = re.search(r":\s*[\"“]", art.text[s.start : s.end])
+    if first is not None and colon and not found and colon.start() > first[1]:
+        # "Hale was at a loss to explain it: "I suppose…"": the subject's words.
+        found.append(_Who(first[0], colon.start(), False))
+    for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
+        # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
+        if not _VERB.match(frame, by.start()):
+            continue
+        m = next((m for m in mentions if m.start - s.start >= by.end()), None)
+        gap = art.text[s.start + by.end() : m.start] if m else "x"
+        if m is not None and re.fullmatch(r"(?:[\w'’-]+\s+){0,5}", gap):
+            found.append(_Who(m.person, by.start(), True))
+    for acc in re.finditer(r"\baccording\s+to\s+", frame, re.IGNORECASE):
+        after = [m for m in mentions if m.start - s.start >= acc.end()]
+        m = after[0] if after else None
+        gap = art.text[s.start + acc.end() : m.start] if m else ""
+        if (
+            m is not None
+            and art.people[m.person].evidence
+            and re.fullmatch(r"(?:[\w'’-]+\s+){0,6}", gap)
+        ):
+            found.append(_Who(m.person, acc.start(), acc.start() > 0))
+        else:
+            found.append(_Who(None, acc.start(), acc.start() > 0))
+    found.sort(key=lambda w: w.at)
+    return found
+
+
+def _main(found: list[_Who]) -> _Who:
+    """The attribution that governs the sentence: a person's closing it ("…, Varga
+    noted."), else a person's first ("Hale said he thought…" is Hale's); words given to
+    no named person ("the firm said") only when no person is given any."""
+    people = [w for w in found if w.person is not None]
+    trailing = [w for w in people if w.trailing]
+    return trailing[-1] if trailing else people[0] if people else found[0]
+
+
+_PRONOUN_SUBJECT = re.compile(r"\b(he|she)" + _BETWEEN.pattern[1:], re.IGNORECASE)
+_OTHER = re.compile(
+    r"(?:^|[,\"”’]\s*|\b(?:the|a|an|its|his|her|their)\s+)"
+    r"(?:[\w'’-]+\s+){0,3}?[\w'’-]+" + _BETWEEN.pattern[1:],
+    re.IGNORECASE,
+)
+_INSIDE_PHRASE = re.compile(r"\b(?:of|from|at|for|with|by|to|in|on|visiting)\s*$", re.IGNORECASE)
+
+
+def _subject_before(
+    art: _Article,
+    s: Sentence,
+    head: str,
+    mentions: list[Mention],
+    speakers: dict[int, int],
+    other: bool,
+) -> _Who | None:
+    """The subject standing before a verb: a person or a pronoun, or (`other`) someone
+    who is no named person ("the firm")."""
+    fallback = None
+    for m in reversed(mentions):
+        end = m.end - s.start
+        if end > len(head) or _INSIDE_PHRASE.search(head[: m.start - s.start]):
+            continue
+        gap = head[end:]
+        if gap.startswith(("'", "’")):
+            gap = gap[1:]  # "Evans' shop"
+        if _BETWEEN.match(gap) or _open_apposition(gap):
+            if art.people[m.person].evidence:
+                return _Who(m.person, m.start - s.start)
+            # A name of capitals alone may end an apposition ("Ada Holm, vice president,
+            # Harbour Systems, said"): a person named before it with more to go on wins.
+            fallback = fallback or _Who(m.person, m.start - s.start)
+    if fallback is not None:
+        return fallback
+    # "Hale likened the plan to a race and said…": the subject of the first verb.
+    first = _sentence_subject(art, s, mentions)
+    if (
+        first is not None
+        and re.search(r"\band\s+$", head)
+        and not re.search(r"[,;\"“”]", head[first[1] :])
+    ):
+        return _Who(first[0], first[1])
+    p = _PRONOUN_SUBJECT.search(head)
+    if p and not _ACCORDING.search(head[: p.start()]):
+        who = art.pronoun(PRONOUNS[p.group(1).lower()], s.start + p.start(), speakers)
+        if who is not None:
+            return _Who(who, p.start())
+    found = _OTHER.search(head) if other else None
+    if found and _names_no_one(head[found.start() :]):
+        return _Who(None, found.start())
+    return None
+
+
+# What may come before a sentence's subject: a conjunction, capitalised words of the
+# same noun phrase ("UN Secretary General Ana Lind").
+_OPENING = re.compile(
+    r"\W*(?:(?:[Bb]ut|[Aa]nd|[Yy]et|[Ss]o|[Hh]owever|[Mm]eanwhile)\W+)?(?:[A-Z][\w.'’-]*\s+){0,3}"
+)
+
+
+def _open_apposition(gap: str) -> bool:
+    """ ", Lloyd's chief executive said": an apposition whose closing comma is missing,
+    told by the role noun it holds."""
+    m = re.fullmatch(r"\s*,\s+([^,\"“”]{2,80}?)\s*", gap)
+    return m is not None and any(w in ROLE_NOUNS for w in m.group(1).lower().split()[-3:])
+
+
+def _sentence_subject(
+    art: _Article, s: Sentence, mentions: list[Mention]
+) -> tuple[int, int] | None:
+    """(person, end) of a person standing first in the sentence ("But Hale …")."""
+    if not mentions:
+        return None
+    m = mentions[0]
+    opening = art.text[s.start : m.start]
+    if re.fullmatch(_OPENING, opening):
+        return m.person, m.end - s.start
+    return None
+
+
+def _names_no_one(subject: str) -> bool:
+    """A subject made of words (no quotation) that could be someone's: "the firm"."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", subject)
+    return 0 < len(words) <= 6 and not re.search(r"[\"“”]", subject)
+
+
+def _subject_after(
+    art: _Article,
+    s: Sentence,
+    head: str,
+    tail: str,
+    verb_end: int,
+    mentions: list[Mention],
+    speakers: dict[int, int],
+    other: bool,
+) -> _Who | None:
+    """The subject after an inverted verb: '"…," said Hale' / ', said the minister'."""
+    before = art.text[s.start : s.start + len(head)]
+    if not re.search(r"[,\"“”’]\s*$", before):
+        return None
+    for m in mentions:
+        gap = art.text[s.start + verb_end : m.start]
+        if m.start >= s.start + verb_end and _AFTER_VERB.match(gap):
+            return _Who(m.person, verb_end)
+    p = re.match(r"\s+(he|she)\b", tail, re.IGNORECASE)
+    if p:
+        who = art.pronoun(PRONOUNS[p.group(1).lower()], s.start + verb_end, speakers)
+        if who is not None:
+            return _Who(who, verb_end)
+    # A headline's bare role: "Tolls to rise, says minister".
+    role = re.match(r"\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)\s*[.!?]?\s*$", tail)
+    if role and s.kind in ("title", "heading"):
+        who = with_role(art.people, art.mentions, role.group(1).lower().split(), s.start)
+        if who is not None:
+            return _Who(who, verb_end)
+    if other and re.match(r"\s+(?:the|a|an|its|his|her|their)?\s*[\w'’-]+", tail):
+        return _Who(None, verb_end)
+    return None
+
+
+def _quoted_before(
+    sentences: Sequence[Sentence],
+    i: int,
+    step: int,
+    direct: set[int],
+    speakers: dict[int, int],
+    claimed: list[bool],
+    quoted: list[bool],
+) -> int | None:
+    """The sentence whose quotation sentence i goes on with: the one next to it, or the
+    one before a single sentence of narration between them ('"…," Hale told reporters.
+    The show opens today. "Buyers are…' is still Hale)."""
+    j = i - step
+    if 0 <= j < len(sentences) and (j in direct or j in speakers and step == 1):
+        return j
+    k = j - step
+    if (
+        step == 1
+        and 0 <= k < len(sentences)
+        and k in direct
+        and not claimed[j]
+        and not quoted[j]
+        and sentences[j].paragraph == sentences[i].paragraph
+    ):
+        return k
+    return None
+
+
+def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
+    return mask[s.start] or text[s.start : s.start + 1] in _DOUBLE
+
+
+def attribute(
+    text: str, sentences: Sequence[Sentence]
+) -> tuple[list[tuple[str | None, str | None]], list[Person], list[Mention]]:
+    """(speaker, "direct" | "reported" | None) per sentence, and the article's people."""
+    art = _Article(text, sentences)
+    n = len(sentences)
+    speakers: dict[int, int] = {}  # sentence -> person
+    claimed = [False] * n  # someone's words, even if no named person's
+    quoted = [_has_quote(text, art.mask, s) for s in sentences]
+    for i, s in enumerate(sentences):
+        found = _attributions(art, s, speakers)
+        if not found:
+            continue
+        claimed[i] = True
+        main = _main(found)
+        if main.person is not None:
+            speakers[i] = main.person
+    direct = {i for i in speakers if quoted[i]}
+    # A quotation running over several sentences is its speaker's throughout; a
+    # quotation opening right after someone's quote (the same paragraph or the next)
+    # goes on with their words. Backwards too: '"A. B," said Hale.' gives A to Hale.
+    for order in (range(n), range(n - 1, -1, -1)):
+        step = 1 if order.step == 1 else -1
+        for i in order:
+            if i in speakers or claimed[i] or not quoted[i]:
+                continue
+            j = _quoted_before(sentences, i, step, direct, speakers, claimed, quoted)
+            if j is None:
+                continue
+            s, other = sentences[i], sentences[j]
+            same_group = s.group == other.group and abs(i - j) == 1
+            follows = (
+                step == 1
+                and _opens_quote(text, art.mask, s)
+                and (0 <= s.paragraph - other.paragraph <= 1)
+            )
+            if same_group or follows:
+                speakers[i] = speakers[j]
+                direct.add(i)
+    out: list[tuple[str | None, str | None]] = []
+    for i in range(n):
+        if i in speakers:
+            out.append((art.people[speakers[i]].name, DIRECT if quoted[i] else REPORTED))
+        else:
+            out.append((None, None))
+    return out, art.people, art.mentions
