@@ -273,6 +273,10 @@ class NumpyCrossEncoder:
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
         self.tokenizer.no_padding()
 
+    def pieces(self, pairs: Sequence[tuple[str, str]]) -> list[int]:
+        """Word pieces of each pair, special tokens included, after truncation."""
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(pairs))]
+
     def logits(self, pairs: Sequence[tuple[str, str]], batch_size: int = 16) -> np.ndarray:
         """One logit per pair, float32, in the order given."""
         out = np.zeros(len(pairs), dtype=np.float32)

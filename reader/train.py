@@ -38,10 +38,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=d.DEFAULT_DATA, help="the qadata folder")
     p.add_argument("--out", type=Path, default=WEIGHTS, help="weights file to write")
-    p.add_argument("--epochs", type=float, default=0.22, help="passes over the pairs")
+    p.add_argument("--epochs", type=float, default=0.18, help="passes over the pairs")
     p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=4e-5)
+    p.add_argument("--lr", type=float, default=5e-5, help="learning rate of the encoder")
+    p.add_argument(
+        "--head-lr", type=float, default=1e-3, help="learning rate of the pooler and classifier"
+    )
     p.add_argument("--warmup", type=float, default=0.1, help="warm-up share of the steps")
     p.add_argument("--max-length", type=int, default=96, help="word pieces per pair")
     p.add_argument(
@@ -207,6 +210,11 @@ def main(argv: list[str] | None = None) -> None:
             max_steps=args.max_steps,
             per_device_train_batch_size=args.batch_size,
             learning_rate=args.lr,
+            # MiniLM's pooler is near zero (pre-activations ~0.06) and the new head is drawn
+            # at std 0.02: at the encoder's rate Adam needs thousands of steps to grow them,
+            # and until then almost no gradient reaches the encoder (a first run's loss
+            # stayed at the label prior for 250 steps). They get a rate of their own.
+            learning_rate_mapping={r"\.(pooler|classifier)\.": args.head_lr},
             warmup_steps=args.warmup,
             weight_decay=0.01,
             seed=args.seed,
@@ -239,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         "steps": trainer.state.global_step,
         "batch_size": args.batch_size,
         "learning_rate": args.lr,
+        "head_learning_rate": args.head_lr,
         "warmup_ratio": args.warmup,
         "max_length": args.max_length,
         "seed": args.seed,
