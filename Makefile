@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast eval bench index lint format browser clean
+.PHONY: run test test-fast eval bench index lint format browser clean reader
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ bench: $(VENV)/.bench-installed
 	$(PY) bench/scale.py --append
 	$(PY) bench/grow.py --append
 	$(PY) bench/peers.py --append
+
+# The reading model: rebuilds rag/weights/reader.safetensors (+ reader.json) from ../shared/qadata
+# on the CPU; sentence-transformers' trainer needs accelerate and datasets, nothing else does.
+$(VENV)/.train-installed: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,train]"
+	touch $@
+
+reader: $(VENV)/.train-installed
+	$(PY) -m reader.train
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

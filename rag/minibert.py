@@ -1,4 +1,5 @@
-"""A NumPy forward pass for BERT sentence encoders (all-MiniLM-L6-v2 and its kin).
+"""A NumPy forward pass for BERT: sentence encoders (all-MiniLM-L6-v2 and its kin) and the
+reading model's cross-encoder.
 
 Why: importing sentence-transformers and torch takes 6-7 s on a small CPU, and a
 question needs only the tokenizer and twelve small matrix products. This reads the
@@ -6,12 +7,15 @@ same safetensors weights and tokenizer.json and reproduces the model's mean-pool
 normalised vectors (checked against sentence-transformers in the tests, cosine
 > 0.9999). But: only BERT with absolute positions, mean pooling and normalisation;
 anything else reports itself unsupported and the caller falls back to
-sentence-transformers.
+sentence-transformers. `NumpyCrossEncoder` runs the same layers over sentence pairs
+(token types, pooler, one-logit head) for `rag.reader`, checked against
+sentence-transformers' CrossEncoder in tests/test_reader.py.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,53 +61,101 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return (x - mean) / np.sqrt(var + eps) * weight + bias
 
 
-class NumpyBert:
-    """Encode texts to unit vectors with NumPy alone (plus `tokenizers`)."""
+_LINEARS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
 
-    def __init__(self, folder: str | Path) -> None:
-        from safetensors.numpy import load_file
-        from scipy.special import erf
-        from tokenizers import Tokenizer
 
-        folder = Path(folder)
-        config, self.max_tokens = _check(folder)
-        self._erf = erf
+def _gelu_erf(h: np.ndarray) -> np.ndarray:
+    """Exact GELU through scipy's erf: the embedding path, unchanged since it was checked."""
+    from scipy.special import erf
+
+    return 0.5 * h * (1.0 + erf(h / np.float32(np.sqrt(2.0))))
+
+
+# Abramowitz & Stegun 7.1.26: erf(z) = 1 - t(a1 + t(a2 + ...)) exp(-z^2), t = 1/(1 + p z),
+# for z >= 0, absolute error under 1.5e-7, so float32 noise, not a change of model.
+_AS_P = np.float32(0.3275911)
+_AS_A = tuple(
+    np.float32(a) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+)
+
+
+def _gelu_fast(h: np.ndarray) -> np.ndarray:
+    """GELU with erf from a rational fit in float32, in place on `h`: about half the time of
+    scipy's erf (measured here), which was the largest cost of the cross-encoder's pass."""
+    a1, a2, a3, a4, a5 = _AS_A
+    z = np.abs(h)
+    z *= np.float32(1.0 / np.sqrt(2.0))
+    t = z * _AS_P
+    t += np.float32(1.0)
+    np.reciprocal(t, out=t)
+    poly = t * a5
+    for a in (a4, a3, a2, a1):
+        poly += a
+        poly *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    poly *= z  # 1 - erf(|x|/sqrt 2)
+    # GELU(x) = x (1 + erf(x/sqrt 2)) / 2 = (x + |x| erf(|x|/sqrt 2)) / 2
+    np.subtract(np.float32(1.0), poly, out=poly)
+    poly *= np.abs(h)
+    h += poly
+    h *= np.float32(0.5)
+    return h
+
+
+class BertLayers:
+    """BERT's embeddings and encoder stack over float32 weights named as in `BertModel`.
+
+    Shared by the sentence encoder (`NumpyBert`) and the reading model (`NumpyCrossEncoder`):
+    the same matrix products, with token types and a choice of GELU.
+    """
+
+    def __init__(self, weights: dict[str, np.ndarray], config: dict) -> None:
+        self._w = weights
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         self._heads = int(config["num_attention_heads"])
-        w = load_file(str(folder / WEIGHTS_FILE))
-        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
-        self._w = {k[len(prefix) :]: v.astype(np.float32) for k, v in w.items()}
         self._layers = int(config["num_hidden_layers"])
+        self.dim = int(config["hidden_size"])
         # Pre-transpose the linear layers once: x @ W.T is what torch.nn.Linear computes.
         for i in range(self._layers):
-            for name in (
-                "attention.self.query",
-                "attention.self.key",
-                "attention.self.value",
-                "attention.output.dense",
-                "intermediate.dense",
-                "output.dense",
-            ):
+            for name in _LINEARS:
                 key = f"encoder.layer.{i}.{name}.weight"
                 self._w[key] = np.ascontiguousarray(self._w[key].T)
-        self.dim = int(config["hidden_size"])
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=self.max_tokens)
-        self.tokenizer.no_padding()
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self._w[f"{name}.weight"] + self._w[f"{name}.bias"]
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def hidden(
+        self,
+        ids: np.ndarray,
+        mask: np.ndarray,
+        types: np.ndarray | None = None,
+        *,
+        gelu: Callable[[np.ndarray], np.ndarray] = _gelu_erf,
+        cls_only: bool = False,
+    ) -> np.ndarray:
+        """Last hidden states, (batch, length, dim); with `cls_only`, (batch, 1, dim) for the
+        first token alone, its last layer computed only for that row (keys and values still
+        from every token), which is all a classifier on [CLS] needs."""
         w = self._w
         batch, length = ids.shape
+        token_types = (
+            w["embeddings.token_type_embeddings.weight"][0][None, None]
+            if types is None
+            else w["embeddings.token_type_embeddings.weight"][types]
+        )
         x = (
             w["embeddings.word_embeddings.weight"][ids]
             + w["embeddings.position_embeddings.weight"][:length][None]
-            + w["embeddings.token_type_embeddings.weight"][0][None, None]
+            + token_types
         )
         x = _layer_norm(
             x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self._eps
@@ -113,33 +165,61 @@ class NumpyBert:
         bias = np.where(mask[:, None, None, :] > 0, 0.0, np.finfo(np.float32).min).astype(
             np.float32
         )
+
+        def split(t: np.ndarray) -> np.ndarray:
+            return t.reshape(batch, t.shape[1], heads, size).transpose(0, 2, 1, 3)
+
         for i in range(self._layers):
             p = f"encoder.layer.{i}."
-
-            def split(t: np.ndarray) -> np.ndarray:
-                return t.reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
-
-            q = split(self._linear(x, p + "attention.self.query"))
+            last = cls_only and i == self._layers - 1
+            rows = x[:, :1] if last else x
+            q = split(self._linear(rows, p + "attention.self.query"))
             k = split(self._linear(x, p + "attention.self.key"))
             v = split(self._linear(x, p + "attention.self.value"))
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(size)) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, rows.shape[1], self.dim)
             x = _layer_norm(
-                self._linear(context, p + "attention.output.dense") + x,
+                self._linear(context, p + "attention.output.dense") + rows,
                 w[p + "attention.output.LayerNorm.weight"],
                 w[p + "attention.output.LayerNorm.bias"],
                 self._eps,
             )
-            h = self._linear(x, p + "intermediate.dense")
-            h = 0.5 * h * (1.0 + self._erf(h / np.float32(np.sqrt(2.0))))
+            h = gelu(self._linear(x, p + "intermediate.dense"))
             x = _layer_norm(
                 self._linear(h, p + "output.dense") + x,
                 w[p + "output.LayerNorm.weight"],
                 w[p + "output.LayerNorm.bias"],
                 self._eps,
             )
+        return x
+
+
+class NumpyBert:
+    """Encode texts to unit vectors with NumPy alone (plus `tokenizers`)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        config, self.max_tokens = _check(folder)
+        w = load_file(str(folder / WEIGHTS_FILE))
+        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
+        self._bert = BertLayers(
+            {k[len(prefix) :]: v.astype(np.float32) for k, v in w.items()}, config
+        )
+        self.dim = self._bert.dim
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        self.tokenizer.no_padding()
+        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        x = self._bert.hidden(ids, mask)
         m = mask[..., None].astype(np.float32)
         pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -165,3 +245,57 @@ class NumpyBert:
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees, special tokens included, before truncation."""
         return len(self._counter.encode(text).ids)
+
+
+class NumpyCrossEncoder:
+    """A one-label BERT sequence classifier over (question, sentence) pairs, in NumPy.
+
+    Reproduces `BertForSequenceClassification` as sentence-transformers' CrossEncoder runs
+    it: pair tokenisation with token types 0/1, truncation "longest_first" to `max_length`
+    (in practice the sentence side, questions being short), the pooler (tanh dense on
+    [CLS]) and the linear head. Pairs are sorted by length and batched so that a batch
+    pads little; the last layer is computed for [CLS] alone.
+    """
+
+    def __init__(
+        self, weights: dict[str, np.ndarray], config: dict, tokenizer_file: Path, max_length: int
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        bert = {k.removeprefix("bert."): v for k, v in weights.items() if k.startswith("bert.")}
+        self._pooler_w = np.ascontiguousarray(bert.pop("pooler.dense.weight").T)
+        self._pooler_b = bert.pop("pooler.dense.bias")
+        self._head_w = np.ascontiguousarray(weights["classifier.weight"].T)
+        self._head_b = weights["classifier.bias"]
+        self._bert = BertLayers(bert, config)
+        self.max_length = max_length
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+        self.tokenizer.no_padding()
+
+    def pieces(self, pairs: Sequence[tuple[str, str]]) -> list[int]:
+        """Word pieces of each pair, special tokens included, after truncation."""
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(pairs))]
+
+    def logits(self, pairs: Sequence[tuple[str, str]], batch_size: int = 16) -> np.ndarray:
+        """One logit per pair, float32, in the order given."""
+        out = np.zeros(len(pairs), dtype=np.float32)
+        if not pairs:
+            return out
+        encodings = self.tokenizer.encode_batch(list(pairs))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        for begin in range(0, len(order), batch_size):
+            chunk = order[begin : begin + batch_size]
+            length = max(len(encodings[j].ids) for j in chunk)
+            ids = np.zeros((len(chunk), length), dtype=np.int64)
+            types = np.zeros((len(chunk), length), dtype=np.int64)
+            mask = np.zeros((len(chunk), length), dtype=np.int64)
+            for row, j in enumerate(chunk):
+                e = encodings[j]
+                ids[row, : len(e.ids)] = e.ids
+                types[row, : len(e.ids)] = e.type_ids
+                mask[row, : len(e.ids)] = 1
+            cls = self._bert.hidden(ids, mask, types, gelu=_gelu_fast, cls_only=True)[:, 0]
+            pooled = np.tanh(cls @ self._pooler_w + self._pooler_b)
+            out[chunk] = (pooled @ self._head_w + self._head_b)[:, 0]
+        return out
