@@ -24,6 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +98,7 @@ def cut_scorer(full: Scorer, short: Reader) -> Scorer:
     return score
 
 
-def squad_figures(questions: list[d.Question], scores: list[np.ndarray]) -> dict[str, float]:
+def squad_figures(questions: list[d.Question], scores: list[np.ndarray]) -> dict[str, Any]:
     labels, flat = [], []
     for q, s in zip(questions, scores, strict=True):
         for label, value in zip(q.labels, s, strict=True):
@@ -108,7 +109,7 @@ def squad_figures(questions: list[d.Question], scores: list[np.ndarray]) -> dict
     return {"sentence_auc": roc_auc(labels, flat), "pairs": len(labels), "by_id": by_id}
 
 
-def squad2_figures(squad2: list[d.Question], by_id: dict) -> dict[str, float]:
+def squad2_figures(squad2: list[d.Question], by_id: dict) -> dict[str, Any]:
     """Answerable vs not from the best sentence; SQuAD 2.0's answerable questions are SQuAD
     1.1's (same ids, same paragraphs for these titles), so their scores are reused."""
     labels, best = [], []

@@ -173,7 +173,8 @@ def qnli_pairs(root: Path) -> tuple[list[Pair], int]:
 def split(items: Iterable, held_out: Iterable[str]) -> tuple[list, list]:
     """(kept, held out) by the item's `title`."""
     held = set(held_out)
-    kept, out = [], []
+    kept: list = []
+    out: list = []
     for item in items:
         (out if item.title in held else kept).append(item)
     return kept, out
