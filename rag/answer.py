@@ -102,30 +102,39 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
 
 
 def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[Quote]:
-    """Best-first quotes from the hits: grown, deduplicated, at most k."""
+    """Best-first quotes from the hits: grown, deduplicated, at most k.
+
+    Headlines, headings and list items are quoted only when no body sentence within the
+    relative floor of the best hit is: a headline names the story, the body says it.
+    """
     if not len(hits):
         return []
     score_of = {int(g): float(s) for g, s in zip(hits.ids, hits.scores, strict=True)}
-    best = float(hits.scores[0])
+    floor = settings.relative_floor * float(hits.scores[0])
+    kept = [(int(g), float(s)) for g, s in zip(hits.ids, hits.scores, strict=True) if s >= floor]
+    # With body text to quote, a headline can only be another place of a chosen quote.
+    body_first = any(not index.sentence_is_heading[g] for g, _ in kept)
     chosen: list[tuple[tuple[int, int], float, list[Citation]]] = []
     used: set[int] = set()
-    for g, score in zip(hits.ids, hits.scores, strict=True):
-        g = int(g)
-        if score < settings.relative_floor * best or len(chosen) >= k:
-            break
+    for g, score in kept:
         if g in used:
             continue
+        heading = body_first and bool(index.sentence_is_heading[g])
+        if len(chosen) >= k and not heading:
+            break
         span = _extent(index, g, score_of)
         if any(i in used for i in range(*span)):
             span = (g, g + 1)
-        used.update(range(*span))
         twin = next(
             (c for c in chosen if _same(index, c[0], span, settings.duplicate_cosine)), None
         )
+        if twin is None and heading:
+            continue
+        used.update(range(*span))
         if twin is not None:
             twin[2].append(_citation(index, span))
             continue
-        chosen.append((span, float(score), []))
+        chosen.append((span, score, []))
     return [_quote(index, span, score, tuple(also)) for span, score, also in chosen]
 
 

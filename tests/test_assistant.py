@@ -111,18 +111,37 @@ def test_quotes_are_one_to_three_sentences_and_near_duplicates_fold(assistant: A
             text = Path(assistant.corpus_dir, q.source).read_text(encoding="utf-8")
             inside = [s for s in split_sentences(text) if q.start <= s.start and s.end <= q.end]
             assert 1 <= len(inside) <= 3
-    # The headline of 000 stands twice in the article: one quote, citing both places.
-    answer = assistant.ask("Would a US-European peace plan test whether Putin really wants peace?")
+
+
+def test_a_sentence_standing_in_two_places_is_one_quote_citing_both(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    repeated = "The council will close the Brennock bridge for repairs from 3 May to 21 June."
+    (corpus / "a.txt").write_text(
+        f"Bridge works in Brennock\n\n{repeated}\nDrivers are asked to use the ring road.\n"
+        f"Shops near the bridge fear a quiet summer.\n\n{repeated}\n",
+        encoding="utf-8",
+    )
+    (corpus / "b.txt").write_text(
+        f"Brennock news in brief\n\nThe town fair moves to the school field.\n{repeated}\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    answer = assistant.ask("When will the Brennock bridge close for repairs?")
     texts = [q.text for q in answer.quotes]
     assert len(texts) == len(set(texts))
-    source = "000_81fe3f3830062f5a.txt"
-    article = Path(assistant.corpus_dir, source).read_text(encoding="utf-8")
-    headline = next(q for q in answer.quotes if q.text.startswith("Rutte Says A US"))
-    places = {(headline.source, headline.start)} | {(c.source, c.start) for c in headline.also}
-    twice = {(source, i) for i in range(len(article)) if article.startswith(headline.text, i)}
-    assert len(twice) == 2 and places == twice
-    for c in headline.also:
-        assert article[c.start : c.end] == headline.text
+    quote = next(q for q in answer.quotes if q.text == repeated)
+    places = {(quote.source, quote.start)} | {(c.source, c.start) for c in quote.also}
+    expected = {
+        (name, i)
+        for name in ("a.txt", "b.txt")
+        for text in [(corpus / name).read_text(encoding="utf-8")]
+        for i in range(len(text))
+        if text.startswith(repeated, i)
+    }
+    assert len(expected) == 3 and places == expected
+    for c in (quote.citation, *quote.also):
+        assert (corpus / c.source).read_text(encoding="utf-8")[c.start : c.end] == repeated
 
 
 def test_concurrent_asks_give_the_same_answers(assistant: Assistant):
@@ -214,3 +233,36 @@ def test_a_name_in_the_question_does_not_pull_in_every_sentence_about_that_perso
     # name Rutte ("Rutte has mixed feelings about this encounter.") below the answer.
     answer = assistant.ask("On which talk show was Rutte interviewed?")
     assert any("Buitenhof" in q.text for q in answer.quotes[:3])
+
+
+HEADLINED = """Ferry fares in Koravik to double next spring
+
+The ferry company of Koravik will double its fares from next April, its board decided on Monday.
+A single crossing to the island will then cost 14 crowns instead of seven.
+Harbour master Elin Sauda said the rise was needed to pay for two new boats.
+"""
+
+
+def test_a_headline_is_quoted_only_when_the_body_holds_nothing_better(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text(HEADLINED, encoding="utf-8")
+    (corpus / "other.txt").write_text(
+        "Koravik opens a library\n\nThe new library of Koravik opened on Friday with 9,000 "
+        "books.\nIts reading room looks out over the harbour.\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    # The headline says it as well as the body does; the body is quoted, the headline not.
+    answer = assistant.ask("Will ferry fares in Koravik double?")
+    assert answer.quotes, answer.markdown
+    assert answer.quotes[0].text.startswith("The ferry company of Koravik will double")
+    assert all(not q.text.startswith("Ferry fares in Koravik") for q in answer.quotes)
+    # A corpus whose only words on it are a headline still answers with the headline.
+    (corpus / "ferry.txt").write_text(
+        "Ferry fares in Koravik to double next spring\n\nThe island has 800 people.\n",
+        encoding="utf-8",
+    )
+    assistant.sync()
+    answer = assistant.ask("Will ferry fares in Koravik double?")
+    assert answer.quotes and answer.quotes[0].text == "Ferry fares in Koravik to double next spring"
