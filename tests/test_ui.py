@@ -22,8 +22,9 @@ from ui.app import (
     evidence_html,
     format_answer,
     parse_choice,
+    people_rows,
 )
-from ui.corpus import PAGE_SIZE, Catalogue, headline_topics, paginate, search_key
+from ui.corpus import PAGE_SIZE, Catalogue, Listing, headline_topics, paginate, search_key
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -365,6 +366,11 @@ def test_paging_and_keys():
     assert search_key("  José   ÅSTRÖM ") == "jose astrom"
     people = Catalogue([], [])
     assert people.find_people("x").matches == 0 and people.find_people().pages == 1
+    long = Listing(
+        (("Ana Lind", "a research director at an orchard bank in Tessaly", 3, 1),), 1, 1, 1, 1
+    )
+    [[name, role, said, articles]] = people_rows(long)
+    assert role == "a research director at an…" and (name, said, articles) == ("Ana Lind", 3, 1)
 
 
 def test_choosing_a_person_asks_what_they_said(newsroom: Assistant):

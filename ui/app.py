@@ -45,12 +45,14 @@ CSS = f"""
 #people, #articles {{ max-height: 520px; overflow-y: auto; }}
 #people tr, #articles tr {{ cursor: pointer; }}
 """
-# Scroll the article panel itself, never the page, so the chat stays in view.
+# Scroll the article panel itself, never the page, so the chat stays in view: to the
+# quote, or to the top of an article shown whole.
 SCROLL_JS = """() => { setTimeout(() => {
   const box = document.querySelector('#evidence .evidence-scroll');
   const m = document.querySelector('#evidence mark');
-  if (box && m) box.scrollTop = Math.max(0, m.offsetTop - box.offsetTop - box.clientHeight / 3);
+  if (box) box.scrollTop = m ? Math.max(0, m.offsetTop - box.offsetTop - box.clientHeight / 3) : 0;
 }, 80); }"""
+ROLE_CHARS = 28  # a role longer than this is shortened in the people table
 
 
 # --- Pure formatting, tested without a browser ------------------------------------------------
@@ -131,8 +133,11 @@ def article_html(document: Document) -> str:
 
 
 def people_rows(listing: Listing) -> list[list]:
-    """A page of people as the table shows them: name, role, sentences, articles."""
-    return [list(row) for row in listing.rows]
+    """A page of people as the table shows them: name, role (shortened), sentences, articles."""
+    return [
+        [name, short_title(role, ROLE_CHARS), said, articles]
+        for name, role, said, articles in listing.rows
+    ]
 
 
 def article_rows(listing: Listing) -> list[list]:
@@ -388,7 +393,7 @@ def _layout(handlers: Handlers) -> Page:
     history, quotes = gr.State([]), gr.State([])
     examples = handlers.view.examples()
     with gr.Row():
-        with gr.Column(scale=4, min_width=360, elem_id="corpus"):
+        with gr.Column(scale=5, min_width=360, elem_id="corpus"):
             summary = gr.Markdown(handlers.summary(), elem_id="corpus-summary")
             with gr.Tabs(elem_id="corpus-tabs"):
                 with gr.Tab("People", elem_id="people-tab"):
@@ -440,7 +445,7 @@ def _layout(handlers: Handlers) -> Page:
                 elem_id="examples",
                 visible=bool(examples),
             )
-        with gr.Column(scale=4):
+        with gr.Column(scale=5):
             citations = gr.Radio(
                 choices=[],
                 label="Citations: choose one to see it in its article",
@@ -494,7 +499,7 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         ).then(None, js=SCROLL_JS)
         page.articles.table.click(
             handlers.show_article, page.articles.table, [page.evidence, page.citations], **private
-        )
+        ).then(None, js=SCROLL_JS)
         page.citations.input(
             handlers.show_evidence, [page.citations, page.quotes], page.evidence, **private
         ).then(None, js=SCROLL_JS)
