@@ -13,20 +13,29 @@ from pathlib import Path
 import pytest
 
 from rag import Answer, Assistant, Quote
-from rag.answer import escape_markdown
 from rag.types import Document
 from ui.app import (
     Handlers,
-    articles_markdown,
+    article_html,
     build_demo,
     citation_choices,
     evidence_html,
     format_answer,
     parse_choice,
+    people_rows,
 )
+from ui.corpus import PAGE_SIZE, Catalogue, Listing, headline_topics, paginate, search_key
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 HOSTILE = (
     "Hostile article about Greenland\n\n"
     "Rutte said Greenland <script>window.__pwned = 1</script> is safe.\n"
@@ -99,15 +108,16 @@ def test_the_api_returns_the_answers_one_json_form(assistant: Assistant):
     assert json.loads(json.dumps(data)) == data  # plain JSON: lists, never tuples
 
 
-def test_articles_are_listed_by_title_and_name_escaped(assistant: Assistant):
-    listing = articles_markdown(assistant.documents())
-    assert listing.startswith("5 articles:")
-    assert listing.count("\n- ") == len(assistant.documents())
-    assert all(f"({escape_markdown(d.source)})" in listing for d in assistant.documents())
-    odd = Document("notes_*1*.md", "A *bold* [link](javascript:x)", "text", "0")
-    listing = articles_markdown([odd])
-    assert "\\*bold\\*" in listing and "[link]" not in listing and "notes\\_\\*1" in listing
-    assert articles_markdown([]) == "*No articles yet.*"
+def test_a_chosen_article_is_shown_whole_and_escaped(assistant: Assistant):
+    handlers = Handlers(assistant)
+    document = assistant.documents()[0]
+    page, citations = handlers.show_article([document.title, document.source])
+    assert html.escape(document.text) in page and "<mark" not in page
+    assert f"<code>{document.source}</code>" in page and citations["value"] is None
+    odd = Document("x.md", "T <b>", "a <script>alert(1)</script> b", "0")
+    assert "<script>" not in article_html(odd) and "&lt;script&gt;" in article_html(odd)
+    gone, _ = handlers.show_article(["Gone", "gone.txt"])
+    assert "gone.txt is no longer in the corpus" in gone
 
 
 def _free_port() -> int:
@@ -151,17 +161,7 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
     url, assistant = app
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         dialogs = []
 
@@ -196,7 +196,7 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         # Upload a hostile article; ask about it; open it in the evidence panel.
         upload = tmp_path / "greenland.txt"
         upload.write_text(HOSTILE, encoding="utf-8")
-        page.get_by_text("Articles in the corpus").click()
+        page.get_by_role("tab", name="Add articles").click()
         page.locator("#upload input[type=file]").set_input_files(str(upload))
         page.locator("#add").click()
         page.get_by_text("greenland.txt: saved and indexed").wait_for(timeout=30000)
@@ -224,3 +224,287 @@ def test_long_first_lines_are_shortened_for_display_only(assistant):
     assert quote.title not in answer.markdown
     page = evidence_html(assistant.document(quote.source), quote.start, quote.end)
     assert quote.title not in page.split("</h3>")[0] and "…</h3>" in page
+
+
+# --- The corpus panels, over a newsroom of invented people and places ---------------------------
+
+NEWSROOM = {
+    "economy/harbour-tolls.txt": (
+        "Harbour tolls to rise in Marrowby\n\n"
+        "Finance minister Ines Varga said on Monday that harbour tolls in Marrowby would rise "
+        "by four percent next year.\n\n"
+        '"We cannot keep the harbour open on goodwill alone," Ms Varga told reporters.\n\n'
+        "Dock workers' leader Tomas Brenner said the rise would hurt small fishing crews.\n\n"
+        '"Every boat in Marrowby will feel this," Mr Brenner said.\n'
+    ),
+    "economy/ferry-fares.txt": (
+        "Ferry fares frozen for Marrowby islanders\n\n"
+        "The ferry company will freeze fares for islanders until the spring, Ines Varga said.\n\n"
+        '"Islanders should not pay for the storm damage," the finance minister added.\n'
+    ),
+    "sport/regatta.txt": (
+        "Kestrel club wins the Vellmouth regatta\n\n"
+        "Coach Odile Ferrant said her crew had trained through the winter for the race.\n\n"
+        '"They rowed the last kilometre as if nobody else was on the river," Ferrant said.\n\n'
+        "Club captain Piet Mallory said the win belonged to the whole town of Vellmouth.\n"
+    ),
+    **{
+        f"notes/weather-{i:02d}.txt": (
+            f"Weather note {i:02d} for Vellmouth\n\n"
+            f"Rain fell on Vellmouth for {i} hours on day {i} of the month.\n"
+        )
+        for i in range(1, 23)
+    },
+}
+# No one is quoted here: the examples must come from what the headlines name.
+QUIET = {
+    "floods.txt": (
+        "Floods close the Orrin bridge\n\n"
+        "The Orrin bridge was closed on Tuesday after the river rose two metres overnight.\n"
+    ),
+    "market.txt": (
+        "Night market opens by the Orrin\n\n"
+        "A night market opened on the east bank of the Orrin with forty stalls.\n"
+    ),
+    "library.txt": (
+        "Tessaly opens a library\n\n"
+        "Tessaly will open a library with ten thousand books in the old mill next spring.\n"
+    ),
+}
+
+
+def _write(folder: Path, articles: dict[str, str]) -> Path:
+    for name, text in articles.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def newsroom_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("newsroom")
+    corpus = _write(base / "corpus", NEWSROOM)
+    Assistant(corpus, base / "index", embedder=embedder)
+    return corpus, base / "index"
+
+
+@pytest.fixture(scope="module")
+def newsroom(newsroom_index, embedder) -> Assistant:
+    return Assistant(*newsroom_index, embedder=embedder)
+
+
+@pytest.fixture
+def own_newsroom(newsroom_index, tmp_path, embedder) -> Assistant:
+    """A private, writable copy of the newsroom and its index."""
+    shutil.copytree(newsroom_index[0], tmp_path / "corpus")
+    shutil.copytree(newsroom_index[1], tmp_path / "index")
+    return Assistant(tmp_path / "corpus", tmp_path / "index", embedder=embedder)
+
+
+def test_people_are_filtered_by_name_form_and_role(newsroom: Assistant):
+    handlers = Handlers(newsroom)
+    table, info, page, previous, following = handlers.people()
+    assert [row[0] for row in table["samples"]] == [
+        "Ines Varga",
+        "Odile Ferrant",
+        "Tomas Brenner",
+        "Piet Mallory",
+    ]
+    assert table["samples"][0] == ["Ines Varga", "finance minister", 4, 2]
+    assert info == "4 people · page 1 of 1" and page == 1
+    assert previous["interactive"] is False and following["interactive"] is False
+    for query, names in [
+        ("coach", ["Odile Ferrant"]),  # a role
+        ("Ms Varga", ["Ines Varga"]),  # a form the articles use
+        ("  BRENNER ", ["Tomas Brenner"]),  # case and spaces do not matter
+        ("Férrant", ["Odile Ferrant"]),  # nor accents
+        ("captain mallory", ["Piet Mallory"]),  # every word, anywhere
+        ("captain varga", []),
+    ]:
+        table, info, *_ = handlers.people(query)
+        assert [row[0] for row in table["samples"]] == names, query
+    assert handlers.people("coach")[1] == "1 of 4 people match “coach” · page 1 of 1"
+    assert handlers.people("captain varga")[1].startswith("0 of 4 people match")
+
+
+def test_articles_are_searched_by_title_or_file_and_paged(newsroom: Assistant):
+    handlers = Handlers(newsroom)
+    table, info, page, previous, following = handlers.articles()
+    assert len(table["samples"]) == PAGE_SIZE == 20 and info == "25 articles · page 1 of 2"
+    assert table["samples"][0] == [
+        "Ferry fares frozen for Marrowby islanders",
+        "economy/ferry-fares.txt",
+    ]
+    assert previous["interactive"] is False and following["interactive"] is True
+    table, info, page, previous, following = handlers.articles_next("", page)
+    assert page == 2 and info == "25 articles · page 2 of 2" and len(table["samples"]) == 5
+    assert previous["interactive"] is True and following["interactive"] is False
+    assert handlers.articles_next("", page)[2] == 2  # past the end: stays on the last page
+    assert handlers.articles_previous("", page)[2] == 1
+    table, info, page, *_ = handlers.articles("weather", 1)
+    assert info == "22 of 25 articles match “weather” · page 1 of 2" and len(table["samples"]) == 20
+    table, info, *_ = handlers.articles_next("weather", page)
+    assert [row[1] for row in table["samples"]] == ["notes/weather-21.txt", "notes/weather-22.txt"]
+    assert [row[1] for row in handlers.articles("sport/")[0]["samples"]] == ["sport/regatta.txt"]
+    assert [row[1] for row in handlers.articles("tolls harbour")[0]["samples"]] == [
+        "economy/harbour-tolls.txt"
+    ]
+    table, info, page, previous, following = handlers.articles("no such story")
+    assert table["samples"] == [] and info == "0 of 25 articles match “no such story” · page 1 of 1"
+    assert previous["interactive"] is False and following["interactive"] is False
+    # A row of the table opens its article in the evidence panel.
+    row = handlers.articles("regatta")[0]["samples"][0]
+    page_html, _ = handlers.show_article(row)
+    assert "<h3>Kestrel club wins the Vellmouth regatta</h3>" in page_html
+
+
+def test_paging_and_keys():
+    assert paginate(list(range(45)), 3, 20) == (list(range(40, 45)), 3, 3)
+    assert paginate(list(range(45)), 9, 20)[1:] == (3, 3)
+    assert paginate([], 0, 20) == ([], 1, 1)
+    assert search_key("  José   ÅSTRÖM ") == "jose astrom"
+    people = Catalogue([], [])
+    assert people.find_people("x").matches == 0 and people.find_people().pages == 1
+    long = Listing(
+        (("Ana Lind", "a research director at an orchard bank in Tessaly", 3, 1),), 1, 1, 1, 1
+    )
+    [[name, role, said, articles]] = people_rows(long)
+    assert role == "a research director at an…" and (name, said, articles) == ("Ana Lind", 3, 1)
+
+
+def test_choosing_a_person_asks_what_they_said(newsroom: Assistant):
+    handlers = Handlers(newsroom)
+    row = handlers.people("coach")[0]["samples"][0]
+    chat, history, box, citations, evidence, quotes = handlers.ask_person(row, [], [])
+    assert chat[0] == {"role": "user", "content": "What did Odile Ferrant say?"}
+    assert history == ["What did Odile Ferrant say?"] and box == ""
+    assert quotes and all(q.speaker == "Odile Ferrant" for q in quotes)
+    assert "They rowed the last kilometre" in chat[1]["content"]
+    assert "— Odile Ferrant" in chat[1]["content"]
+    assert citations["value"] == f"{quotes[0].start}:{quotes[0].end}:{quotes[0].source}"
+    assert evidence.count("<mark") == 1 and "sport/regatta.txt" in evidence
+
+
+def test_examples_are_the_most_quoted_people_and_the_engine_answers_them(newsroom: Assistant):
+    handlers = Handlers(newsroom)
+    examples = handlers.view.examples()
+    # The most quoted first, one from each folder in turn, then a name the headlines share.
+    assert examples[:3] == [
+        "What did Ines Varga say?",
+        "What did Odile Ferrant say?",
+        "What did Tomas Brenner say?",
+    ]
+    assert examples[3] in ("What about Vellmouth?", "What about Marrowby?")
+    for question in examples[:3]:
+        answer = newsroom.ask(question)
+        assert answer.quotes and answer.quotes[0].speaker == question[9:-5]
+    assert newsroom.ask(examples[3]).quotes
+    samples, box = handlers.examples()
+    assert samples["samples"] == [[q] for q in examples] and samples["visible"] is True
+    assert box["placeholder"] == "Ask about the articles, e.g. What did Ines Varga say?"
+    # An example is a new question, never a follow-up of the one before.
+    chat, history, *_ = handlers.ask_person(["Tomas Brenner"], [], [])
+    chat, history, *_ = handlers.ask_example([examples[3]], chat, history)
+    assert history == [examples[3]] and len(chat) == 4
+
+
+def test_a_corpus_without_quotes_gets_examples_from_its_headlines(tmp_path, embedder):
+    corpus = _write(tmp_path / "corpus", QUIET)
+    assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    assert all(p.sentences == 0 for p in assistant.people())
+    assert headline_topics(assistant.documents()) == ["Orrin"]  # past the first word only
+    examples = Handlers(assistant).view.examples()
+    assert examples == ["What about Orrin?"]
+    answer = assistant.ask(examples[0])
+    assert answer.quotes and "Orrin" in answer.quotes[0].text
+    # A corpus with nothing in it offers no examples and a plain hint.
+    (tmp_path / "empty").mkdir()
+    empty = Assistant(tmp_path / "empty", tmp_path / "empty-index", embedder=embedder)
+    samples, box = Handlers(empty).examples()
+    assert samples["samples"] == [] and samples["visible"] is False
+    assert box["placeholder"] == "Ask about the articles"
+
+
+def test_the_lists_follow_the_corpus_after_an_upload(own_newsroom: Assistant, tmp_path):
+    handlers = Handlers(own_newsroom)
+    catalogue = handlers.view.catalogue()
+    assert handlers.view.catalogue() is catalogue  # made once per snapshot
+    assert handlers.summary() == "**25** articles · **4** people named, **4** quoted"
+    upload = tmp_path / "upload" / "orchard.txt"
+    upload.parent.mkdir()
+    upload.write_text(
+        "Orchard prices fall in Tessaly\n\n"
+        '"Apples have never been this cheap," grower Hana Solberg said on Friday.\n',
+        encoding="utf-8",
+    )
+    assert "**Added** orchard.txt" in handlers.upload([str(upload)])
+    assert handlers.view.catalogue() is not catalogue
+    assert handlers.summary() == "**26** articles · **5** people named, **5** quoted"
+    [row] = handlers.people("Solberg")[0]["samples"]
+    assert (row[0], row[2], row[3]) == ("Hana Solberg", 1, 1)
+    assert handlers.articles("orchard")[0]["samples"] == [
+        ["Orchard prices fall in Tessaly", "orchard.txt"]
+    ]
+
+
+@pytest.fixture
+def newsroom_app(newsroom: Assistant):
+    demo = build_demo(newsroom)
+    demo.queue(default_concurrency_limit=4)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.mark.browser
+def test_people_and_article_panels_in_a_browser(newsroom_app):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser`")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(newsroom_app)
+        # Examples and the hint come from this corpus.
+        page.locator("#examples").get_by_text("What did Ines Varga say?").wait_for(timeout=20000)
+        hint = page.locator("#question textarea").get_attribute("placeholder") or ""
+        assert "What did Ines Varga say?" in hint
+        # The people panel: filter by role, choose the one person left.
+        people = page.locator("#people tbody tr")
+        assert people.count() == 4
+        page.locator("#people-filter input").fill("coach")
+        page.get_by_text("1 of 4 people match “coach” · page 1 of 1").wait_for(timeout=20000)
+        assert people.count() == 1 and "Odile Ferrant" in people.first.inner_text()
+        people.first.click()
+        chat = page.locator("#chat")
+        chat.get_by_text("They rowed the last kilometre", exact=False).wait_for(timeout=20000)
+        assert "What did Odile Ferrant say?" in chat.inner_text()
+        assert "— Odile Ferrant" in chat.inner_text()
+        assert "Odile Ferrant" in page.locator("#evidence mark").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "people.png"))
+        # The article list: search, turn the page, choose one.
+        page.get_by_role("tab", name="Articles", exact=True).click()
+        articles = page.locator("#articles tbody tr")
+        page.locator("#articles-filter input").fill("weather")
+        info = page.locator("#articles-info")
+        page.get_by_text("22 of 25 articles match “weather” · page 1 of 2").wait_for(timeout=20000)
+        assert articles.count() == 20
+        page.locator("#articles-next").click()
+        page.get_by_text("· page 2 of 2").wait_for(timeout=20000)
+        assert articles.count() == 2 and "notes/weather-22.txt" in articles.last.inner_text()
+        page.locator("#articles-filter input").fill("marrowby")
+        page.get_by_text("2 of 25 articles match “marrowby” · page 1 of 1").wait_for(timeout=20000)
+        assert "Harbour tolls to rise in Marrowby" in page.locator("#articles").inner_text()
+        articles.get_by_text("Harbour tolls to rise in Marrowby").click()
+        evidence = page.locator("#evidence")
+        evidence.get_by_text("the whole article", exact=False).wait_for(timeout=20000)
+        assert "economy/harbour-tolls.txt" in evidence.inner_text()
+        assert "Every boat in Marrowby will feel this" in evidence.inner_text()
+        assert "page 1 of 1" in info.inner_text()  # a new search starts on page 1
+        page.screenshot(path=str(ARTIFACTS / "articles.png"))
+        browser.close()
