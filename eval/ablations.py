@@ -44,6 +44,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "+ names left out of the dense query (the default)": {"retrieval": "hybrid"},
     "… + a person named anywhere": {"retrieval": "hybrid", "person_from_mention": True},
     "… passages embedded whole": {"retrieval": "hybrid", "passage_vectors": "embedded"},
+    "… + the reading model": {"retrieval": "hybrid", "reader": True},
 }
 DEFAULT = "+ names left out of the dense query (the default)"
 
@@ -97,6 +98,7 @@ def variant(assistant: Assistant, changes: dict[str, Any]) -> Assistant:
             **extra,
         ),
         embedder=assistant.embedder,
+        reader=assistant.reader if changes.get("reader") else None,  # one model, one cache
     )
 
 

@@ -2,6 +2,7 @@
 
     python eval/tune.py                # prints the best configurations, best first
     python eval/tune.py --confidence   # stage 2 only, with the fusion weights as they are
+    python eval/tune.py --reader       # stage 3 only: the reading model's weights
 
 The dev rows of every corpus present (eval/corpora.py) are pooled. Stage 1 ranks
 fusion weights by dev MRR (then hit@3) with abstention off. Stage 2, with the best
@@ -53,7 +54,10 @@ DevRows = Mapping[str, Sequence[Row]]  # corpus -> its dev rows
 
 def _variant(base: Assistant, **changes: Any) -> Assistant:
     settings = replace(base.settings, **changes)
-    return Assistant(base.corpus_dir, base.index_dir, settings, embedder=base.embedder)
+    reader = base.reader if settings.reader else None  # one model, its cache shared
+    return Assistant(
+        base.corpus_dir, base.index_dir, settings, embedder=base.embedder, reader=reader
+    )
 
 
 def _run(bases: Bases, rows: DevRows, **changes: Any) -> list[RowResult]:
@@ -76,6 +80,9 @@ def main() -> None:
         bases[c.name] = base
         rows[c.name] = [r for r in load_rows(ROOT / c.qa) if r.split == "dev"]
     print(", ".join(f"{name}: {len(r)} dev rows" for name, r in rows.items()))
+    if "--reader" in sys.argv[1:]:
+        reading(bases, rows)
+        return
     if "--confidence" not in sys.argv[1:]:
         fusion(bases, rows)
     confidence(bases, rows)
@@ -116,6 +123,51 @@ def confidence(bases: Bases, rows: DevRows) -> None:
             f"  abstention recall {recall:.4f} hit@3 {hit3:.4f} (false abstain "
             f"{f.false_abstain:.4f}) AUC {auc:.4f} threshold {threshold} {conf}"
         )
+
+
+READER: dict[str, list[float]] = {
+    "ranking": [0.0, 0.2, 0.4],  # Weights.reader
+    "evidence": [0.0, 0.3, 0.6, 1.0],  # Confidence.reader
+    "depth": [8],  # Settings.reader_depth
+}
+
+
+def reading(bases: Bases, rows: DevRows) -> None:
+    """Stage 3: the reading model on, its weight in the ranking and in the evidence.
+
+    Ranked like stage 2 (abstention recall at <= 5% false abstains on dev, then hit@3,
+    then AUC); the reader off is printed first, to compare.
+    """
+    print("Stage 3, reading model (dev, with the current fusion and confidence):")
+    base = next(iter(bases.values())).settings
+    raw = _run(bases, rows)
+    off = _stage3_row(raw)
+    print(f"  reader off: {off[-1]}")
+    found = []
+    for ranking, weight, depth in itertools.product(*READER.values()):
+        raw = _run(
+            bases,
+            rows,
+            reader=True,
+            reader_depth=int(depth),
+            weights=replace(base.weights, reader=ranking),
+            confidence=replace(base.confidence, reader=weight),
+        )
+        found.append((*_stage3_row(raw), f"ranking {ranking} evidence {weight} depth {depth}"))
+    found.sort(key=lambda x: x[:3], reverse=True)
+    for *_, line, setting in found[:10]:
+        print(f"  {setting}: {line}")
+
+
+def _stage3_row(raw: Sequence[RowResult]) -> tuple[float, float, float, str]:
+    threshold = calibrate(raw)
+    f = figures(apply_threshold(raw, threshold))
+    auc = roc_auc_score([r.answerable for r in raw], [r.confidence for r in raw])
+    line = (
+        f"abstention recall {f.abstain_recall:.4f} hit@3 {f.hit3:.4f} MRR {f.mrr:.4f} (false "
+        f"abstain {f.false_abstain:.4f}) AUC {auc:.4f} threshold {threshold}"
+    )
+    return f.abstain_recall, f.hit3, auc, line
 
 
 if __name__ == "__main__":

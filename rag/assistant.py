@@ -24,6 +24,7 @@ from rag.corpus import check_article, make_document, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import Reading, read_question
+from rag.reader import Reader
 from rag.retrieval import Hits, boost, search, typed
 from rag.search import (
     CONFIDENCE_DEPTH,
@@ -50,6 +51,7 @@ class Assistant:
         *,
         progress: bool = False,
         embedder: Embedder | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.corpus_dir = Path(corpus_dir)
@@ -63,10 +65,20 @@ class Assistant:
                 f"settings.model is {settings.model!r} but the embedder given is {embedder.name!r}"
             )
         self.embedder = embedder or Embedder(self.settings.model)
+        self._reader = reader
+        if self.settings.reader:
+            self.reader  # noqa: B018 - a missing or damaged reading model fails here, not mid-question
         self._progress = progress
         self._write_lock = threading.Lock()
         self._index: store.Index
         self.report: SyncReport = self.sync()
+
+    @property
+    def reader(self) -> Reader:
+        """The reading model (loaded on first use; ModelError if missing or damaged)."""
+        if self._reader is None:
+            self._reader = Reader.load()
+        return self._reader
 
     # -- the index ----------------------------------------------------------------------------
     def sync(self) -> SyncReport:
@@ -167,10 +179,11 @@ class Assistant:
             note = f"No one called {reading.who} is named in the articles."
             return make_answer(question, reading.resolved, [], 0.0, note, False)
         hits, topic_vector = self._retrieve(index, reading)
+        hits, read = self._read(index, hits, reading)
         lacking = self._lacking(index, hits, reading)
         topic_dense = topic_cosines(index, hits, topic_vector)
         values = evidence(
-            index, hits, reading.topic_terms, self.settings.confidence, topic_dense, lacking
+            index, hits, reading.topic_terms, self.settings.confidence, topic_dense, lacking, read
         )
         score = confidence(values)
         if score < self.settings.abstain_below:
@@ -212,6 +225,22 @@ class Assistant:
             hits = boost(hits, ~typed(index, hits.ids, wanted), -self.settings.weights.answer_type)
         return hits, vectors[-1]
 
+    def _read(
+        self, index: store.Index, hits: Hits, reading: Reading
+    ) -> tuple[Hits, np.ndarray | None]:
+        """The leading candidates re-ranked by the reading model's P(answers), and that
+        probability per hit (0 for those it did not read); (hits, None) when it is off."""
+        s = self.settings
+        if not s.reader or not len(hits):
+            return hits, None
+        depth = min(s.reader_depth, len(hits))
+        texts = [index.sentence_text(int(g)) for g in hits.ids[:depth]]
+        read = np.zeros(len(hits), dtype=np.float32)
+        read[:depth] = self.reader.score(reading.resolved, texts)
+        scores = hits.scores + s.weights.reader * read
+        order = np.argsort(-scores, kind="stable")
+        return Hits(hits.ids[order], scores[order], hits.dense[order]), read[order]
+
     def _lacking(self, index: store.Index, hits: Hits, reading: Reading) -> np.ndarray | None:
         """Per leading hit: does it lack the date or quantity the question asks for?"""
         if reading.wanted is None:
@@ -231,9 +260,12 @@ class Assistant:
         # Their own sentence must carry the topic: a neighbour naming it does not make
         # their words about it. The evidence is weighed over their best sentences.
         theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask])
+        theirs, read = self._read(index, theirs, reading)
         lacking = self._lacking(index, theirs, reading)
         dense = topic_cosines(index, theirs, topic_vector)
-        own = evidence(index, theirs, reading.topic_terms, s.confidence, dense, lacking, own=True)
+        own = evidence(
+            index, theirs, reading.topic_terms, s.confidence, dense, lacking, read, own=True
+        )
         score = confidence(own)
         found = score >= s.abstain_below
         note = ""

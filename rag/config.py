@@ -71,6 +71,7 @@ class Weights:
     speaker: float = 0.1  # added when the person a question names is named at the sentence
     heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer
     answer_type: float = 0.05  # taken off sentences lacking the date or quantity asked for
+    reader: float = 0.3  # times the reading model's P(answers), when it reads (Settings.reader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class Confidence:
     coverage: float = 0.0  # IDF-weighted share of the topic's terms present
     fraction: float = 0.4  # plain share of the topic's terms present
     answer_type: float = 0.2  # taken off a hit lacking the date or quantity asked for
+    reader: float = 0.3  # times the reading model's P(answers), when it reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,10 @@ class Settings:
     # A known person named outside "What did X say…": the question is embedded without
     # the name, which otherwise draws it to every sentence about that person.
     dense_without_names: bool = True
+    # The reading model (rag.reader) re-scores the leading candidates: it reads the
+    # question and each sentence together. Off by default; see eval/report.md.
+    reader: bool = False
+    reader_depth: int = 8  # candidates it reads per question
     max_quotes: int = 5
     candidates: int = 40  # per retriever, before fusion
     relative_floor: float = 0.8  # quotes scoring below this share of the best are dropped
@@ -111,6 +117,8 @@ class Settings:
             )
         if not 1 <= self.max_quotes <= 20:
             raise ValueError(f"max_quotes must be between 1 and 20, got {self.max_quotes}")
+        if not 1 <= self.reader_depth <= 50:
+            raise ValueError(f"reader_depth must be between 1 and 50, got {self.reader_depth}")
         if self.candidates < 1:
             raise ValueError(f"candidates must be at least 1, got {self.candidates}")
         if self.max_question_chars < 1:

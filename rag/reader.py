@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +31,7 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetens
 REBUILD = "make reader"
 _WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 _CONFIG = ("hidden_size", "num_hidden_layers", "num_attention_heads", "layer_norm_eps")
+CACHE_PAIRS = 50_000  # pairs whose score is kept: a question asked again is not read again
 
 
 def _sha256(path: Path) -> str:
@@ -55,6 +58,8 @@ class Reader:
         self._model = model
         self.sha256 = sha256
         self.max_length = max_length
+        self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, path: Path | None = None, *, max_length: int | None = None) -> Reader:
@@ -118,8 +123,28 @@ class Reader:
         return self._model.pieces([(question, s) for s in sentences])
 
     def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        """The raw scores (log-odds) behind `score`, float32, one per sentence."""
-        return self._model.logits([(question, s) for s in sentences])
+        """The raw scores (log-odds) behind `score`, float32, one per sentence.
+
+        Pairs read before (the last CACHE_PAIRS) are not read again; the rest are read
+        in one batch.
+        """
+        pairs = [(question, s) for s in sentences]
+        out = np.zeros(len(pairs), dtype=np.float32)
+        with self._lock:
+            known = {i: self._cache.get(p) for i, p in enumerate(pairs)}
+        todo = [i for i, z in known.items() if z is None]
+        if todo:
+            fresh = self._model.logits([pairs[i] for i in todo])
+            with self._lock:
+                for i, z in zip(todo, fresh, strict=True):
+                    self._cache[pairs[i]] = float(z)
+                while len(self._cache) > CACHE_PAIRS:
+                    self._cache.popitem(last=False)
+            out[todo] = fresh
+        for i, z in known.items():
+            if z is not None:
+                out[i] = z
+        return out
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """P(answers) in [0, 1], float32, one per sentence, in the order given.

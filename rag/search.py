@@ -110,6 +110,7 @@ def evidence(
     weights: Confidence,
     dense: np.ndarray | None = None,
     lacking: np.ndarray | None = None,
+    read: np.ndarray | None = None,
     own: bool = False,
 ) -> np.ndarray:
     """How well each of the first hits supports an answer on the topic.
@@ -117,12 +118,14 @@ def evidence(
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
     and the topic's coverage by its passage (by the sentence alone if `own`), less a
     penalty where `lacking` holds (the question wants a date or a quantity and the hit
-    has none).
+    has none), plus the reading model's P(answers) where it read the hit (`read`).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
     values = np.zeros(rows, dtype=np.float64)
     if lacking is not None:
         values -= weights.answer_type * lacking[:rows]
+    if read is not None:
+        values += weights.reader * read[:rows]
     for row in range(rows):
         weighted, plain = coverage(index, int(hits.ids[row]), terms, own)
         cosine = float(hits.dense[row] if dense is None else dense[row])

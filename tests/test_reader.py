@@ -73,7 +73,8 @@ def test_numpy_matches_the_torch_cross_encoder_on_held_out_pairs(reader: Reader)
 def test_batched_scores_equal_one_at_a_time(reader: Reader) -> None:
     sentences = [ANSWERING, *OTHERS, "Short."]
     together = reader.score(QUESTION, sentences)
-    alone = np.array([reader.score(QUESTION, [s])[0] for s in sentences])
+    fresh = Reader.load()  # its own cache: each pair is read alone, not looked up
+    alone = np.array([fresh.score(QUESTION, [s])[0] for s in sentences])
     assert np.allclose(together, alone, atol=1e-5)
 
 
@@ -112,3 +113,37 @@ def test_a_missing_record_is_refused(tmp_path: Path) -> None:
     target.with_suffix(".json").unlink()
     with pytest.raises(ModelError, match=r"reader\.json is missing.*make reader"):
         Reader.load(target)
+
+
+def test_a_repeated_pair_is_not_read_again(reader: Reader) -> None:
+    first = reader.logits(QUESTION, [ANSWERING, *OTHERS])
+    # New sentences beside known ones: the known keep their scores, the new are read.
+    again = reader.logits(QUESTION, [OTHERS[0], "Velmora has two bakeries.", ANSWERING])
+    assert again[0] == first[1] and again[2] == first[0]
+    assert np.isclose(again[1], reader.logits(QUESTION, ["Velmora has two bakeries."])[0])
+
+
+def test_the_assistant_reads_with_it_when_told_and_refuses_a_damaged_file(
+    tmp_path: Path, embedder, reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import Assistant, Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "velmora.txt").write_text(
+        "Velmora at 230\n\n" + " ".join([*OTHERS, ANSWERING]) + "\n", encoding="utf-8"
+    )
+    off = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    on = Assistant(corpus, tmp_path / "index", Settings(reader=True), embedder=embedder)
+    assert on.reader.sha256 == reader.sha256  # the shipped model, loaded at construction
+    answer, plain = on.ask(QUESTION), off.ask(QUESTION)
+    assert answer.quotes and answer.quotes[0].text == ANSWERING
+    # Its probability is part of the evidence: the confidence moves with it.
+    assert answer.confidence != plain.confidence
+    # A damaged file fails when the Assistant is made, not in the middle of a question.
+    damaged = _copy(tmp_path)
+    damaged.write_bytes(damaged.read_bytes()[:-8] + b"\0" * 8)
+    monkeypatch.setattr("rag.reader.DEFAULT_WEIGHTS", damaged)
+    with pytest.raises(ModelError, match="damaged"):
+        Assistant(corpus, tmp_path / "index", Settings(reader=True), embedder=embedder)
+    Assistant(corpus, tmp_path / "index", embedder=embedder)  # off: the file is not read
