@@ -83,6 +83,7 @@ def build_base(corpus: Path, index: Path, passages: int, embedder: Embedder) -> 
         clustered(n_p, rng, centres),
         embedder,
         settings.index,
+        corpus=corpus,
     )
     return {
         "articles": len(records),

@@ -1,6 +1,6 @@
 """Assistant: the API users call. Opens (and updates) the index, answers questions.
 
-    assistant = Assistant(corpus_dir="seeds", index_dir="index")
+    assistant = Assistant(corpus_dir="seeds")  # its index in index/seeds-<hash>
     answer = assistant.ask("What did the minister say about the budget?")
 
 One Assistant serves many threads: a question reads an immutable snapshot of the
@@ -20,7 +20,7 @@ import numpy as np
 from rag import store
 from rag.answer import make_answer, select_quotes
 from rag.config import Settings
-from rag.corpus import check_article, make_document, safe_name, scan
+from rag.corpus import check_article, default_index_dir, make_document, safe_name, scan
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import Reading, read_question
@@ -45,15 +45,20 @@ class Assistant:
     def __init__(
         self,
         corpus_dir: str | Path = "seeds",
-        index_dir: str | Path = "index",
+        index_dir: str | Path | None = None,
         settings: Settings | None = None,
         *,
         progress: bool = False,
         embedder: Embedder | None = None,
     ) -> None:
+        """Open the index of `corpus_dir` in `index_dir`, building or updating it.
+
+        Without `index_dir`, the corpus folder's own: `rag.corpus.default_index_dir`.
+        ForeignIndexError if `index_dir` holds another corpus folder's index.
+        """
         self.settings = settings or Settings()
         self.corpus_dir = Path(corpus_dir)
-        self.index_dir = Path(index_dir)
+        self.index_dir = Path(index_dir) if index_dir is not None else default_index_dir(corpus_dir)
         if (
             embedder is not None
             and settings is not None
@@ -81,6 +86,7 @@ class Assistant:
                 skipped=found.skipped,
                 progress=self._progress,
                 current=getattr(self, "_index", None),
+                corpus=self.corpus_dir,
             )
             self._index = index
             self.report = report
@@ -107,7 +113,12 @@ class Assistant:
         document = make_document(file_name, text)
         with self._write_lock:  # index this article alone when the live index allows
             done = store.add(
-                self.index_dir, [document], self.embedder, self.settings.index, current=self._index
+                self.index_dir,
+                [document],
+                self.embedder,
+                self.settings.index,
+                current=self._index,
+                corpus=self.corpus_dir,
             )
             if done is not None:
                 self._index, self.report = done

@@ -17,7 +17,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Answer questions about news articles with verbatim, cited quotes only.",
     )
     parser.add_argument(
-        "--index-dir", default="index", help="where the index is kept (default: index)"
+        "--index-dir",
+        default=None,
+        help="where the index is kept (default: the corpus folder's own, index/<folder>-<hash>)",
     )
     parser.add_argument(
         "--model",
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             r = assistant.report
             print(
-                f"indexed {r.documents} articles in {args.index_dir}: {len(r.added)} added, "
+                f"indexed {r.documents} articles in {assistant.index_dir}: {len(r.added)} added, "
                 f"{len(r.updated)} updated, {len(r.removed)} removed, "
                 f"{r.embedded_sentences} sentences and {r.embedded_passages} passages embedded"
             )

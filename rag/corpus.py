@@ -7,6 +7,7 @@ a link that leads out of the folder) is reported by name and skipped; the rest l
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -22,7 +23,22 @@ from rag.types import Document
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
+INDEX_BASE = Path("index")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def default_index_dir(corpus_dir: str | Path, base: str | Path = INDEX_BASE) -> Path:
+    """The index folder of a corpus folder when none is given: `<base>/<name>-<hash>`.
+
+    The hash is of the folder's resolved absolute path, so the same folder always gets
+    the same index folder, whatever working directory or spelling names it, and two
+    folders never share one (two corpora both called "news" included).
+    """
+    real = Path(corpus_dir).resolve()
+    digest = hashlib.sha256(str(real).encode("utf-8")).hexdigest()[:10]
+    name = _UNSAFE.sub("_", real.name).strip("._") or "corpus"
+    return Path(base) / f"{name[:60]}-{digest}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import Assistant, CorpusError, IndexSettings, Settings
+from rag import Assistant, CorpusError, ForeignIndexError, IndexSettings, Settings
+from rag.corpus import default_index_dir
 from rag.store import CURRENT, load
 from rag.text import split_sentences
 
@@ -189,3 +190,90 @@ def test_large_corpora_get_approximate_indexes_saved_and_checked(
     (segment / "sentences.faiss").write_bytes(bytes(data))
     rebuilt = Assistant(corpus, tmp_path / "index", embedder=embedder)
     assert "garbled" in (rebuilt.report.rebuilt_because or "")
+
+
+# -- which index serves which corpus --------------------------------------------------------
+
+HARBOUR = "Harbour works in Velmora\n\nMayor Ilse Varga said the new harbour would open in May.\n"
+ORCHARD = "Orchards of Tessin\n\nFarmer Kalle Brun said the apple harvest was poor this year.\n"
+
+
+def tiny(folder: Path, **articles: str) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_each_corpus_folder_gets_its_own_default_index_folder(tmp_path, embedder, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a = tiny(tmp_path / "news", harbour=HARBOUR)
+    b = tiny(tmp_path / "other" / "news", orchard=ORCHARD)  # the same folder name
+    assert default_index_dir("news") == default_index_dir(a) == default_index_dir(a / ".." / "news")
+    assert default_index_dir(a) != default_index_dir(b)
+    assert default_index_dir(a).parent == Path("index") and default_index_dir(a).name.startswith(
+        "news-"
+    )
+    first = Assistant("news", embedder=embedder)
+    assert first.index_dir == default_index_dir(a) and (first.index_dir / CURRENT).is_file()
+    before = files_of(first.index_dir)
+    second = Assistant(b, embedder=embedder)
+    assert second.index_dir == default_index_dir(b) != first.index_dir
+    assert files_of(first.index_dir) == before  # the first corpus's index is untouched
+    assert second.documents()[0].source == "orchard.txt"
+    assert [d.source for d in Assistant(a, embedder=embedder).documents()] == ["harbour.txt"]
+
+
+def test_an_index_of_another_corpus_folder_is_refused_naming_both(tmp_path, embedder):
+    a = tiny(tmp_path / "a", harbour=HARBOUR)
+    b = tiny(tmp_path / "b", orchard=ORCHARD)
+    index = tmp_path / "index"
+    Assistant(a, index, embedder=embedder)
+    before = files_of(index)
+    with pytest.raises(ForeignIndexError) as refused:
+        Assistant(b, index, embedder=embedder)
+    message = str(refused.value)
+    assert str(a.resolve()) in message and str(b.resolve()) in message
+    assert "--index-dir" in message and f"delete {index}" in message
+    assert files_of(index) == before  # nothing read into it, nothing written
+
+
+def test_the_same_corpus_by_another_path_or_moved_with_its_index_is_accepted(
+    tmp_path, embedder, monkeypatch
+):
+    project = tmp_path / "project"
+    tiny(project / "news", harbour=HARBOUR)
+    monkeypatch.chdir(project)
+    Assistant("news", "idx", embedder=embedder)
+    monkeypatch.chdir(tmp_path)  # another working directory, another spelling
+    again = Assistant(project / "news", project / "idx", embedder=embedder)
+    assert not again.report.changed and again.report.embedded_sentences == 0
+    shutil.move(project, tmp_path / "moved")  # the corpus and its index move together
+    moved = Assistant(tmp_path / "moved" / "news", tmp_path / "moved" / "idx", embedder=embedder)
+    assert not moved.report.changed and moved.report.embedded_sentences == 0
+
+
+def test_an_index_that_records_no_corpus_is_claimed_when_it_shares_an_article(tmp_path, embedder):
+    """Indexes of earlier versions record no corpus folder: the corpus that shares an
+    article with one takes it (and it is recorded); a corpus sharing none is refused."""
+    a = tiny(tmp_path / "a", harbour=HARBOUR)
+    b = tiny(tmp_path / "b", orchard=ORCHARD)
+    index = tmp_path / "index"
+    Assistant(a, index, embedder=embedder)
+    name = (index / CURRENT).read_text().strip()
+    old = json.loads((index / name).read_text())
+    del old["corpus"]
+    (index / name).write_text(json.dumps(old))
+    with pytest.raises(ForeignIndexError, match="earlier version.*none of its 1 articles"):
+        Assistant(b, index, embedder=embedder)
+    claimed = Assistant(a, index, embedder=embedder)
+    assert claimed.report.embedded_sentences == 0 and not claimed.report.changed
+    assert generation(index)["corpus"]["path"] == str(a.resolve())
+    with pytest.raises(ForeignIndexError):
+        Assistant(b, index, embedder=embedder)
