@@ -73,7 +73,8 @@ class PersonInfo:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """Where a quote stands: `text[start:end]` of the file `source` (relative to the corpus)."""
+    """Where a quote stands: `text[start:end]` of the article `source` (its path relative
+    to the corpus folder, or `uploads/<name>` for an upload)."""
 
     source: str
     title: str
@@ -83,7 +84,8 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """A verbatim quote: `Path(corpus, source).read_text()[start:end] == text`, always.
+    """A verbatim quote: `Assistant.source_path(source).read_text()[start:end] == text`,
+    always (the file is `Path(corpus, source)` but for uploads).
 
     `also` lists the other places that say the same thing (near-duplicates folded
     into this quote). `context_before` and `context_after` are the neighbouring

@@ -133,7 +133,7 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path, embedder):
 def test_add_article_checks_saves_indexes_and_refuses_bad_input(corpus, fresh_index, embedder):
     a = Assistant(corpus, fresh_index, embedder=embedder)
     report = a.add_article("oslo.txt", b"Rutte in Oslo\n\nRutte praised Norway's fjords.\n")
-    assert report.added == ("oslo.txt",)
+    assert report.added == ("uploads/oslo.txt",)
     assert any("fjords" in q.text for q in a.ask("What did Rutte praise in Norway?").quotes)
     for name, data, why in [
         ("../../evil.txt", b"Evil article\n\nx", "plain file name"),
@@ -192,10 +192,15 @@ def test_large_corpora_get_approximate_indexes_saved_and_checked(
     assert "garbled" in (rebuilt.report.rebuilt_because or "")
 
 
-# -- which index serves which corpus --------------------------------------------------------
+# -- which index serves which corpus; uploads ------------------------------------------------
 
 HARBOUR = "Harbour works in Velmora\n\nMayor Ilse Varga said the new harbour would open in May.\n"
 ORCHARD = "Orchards of Tessin\n\nFarmer Kalle Brun said the apple harvest was poor this year.\n"
+FERRY = (
+    "A ferry for Lundholm\n\n"
+    "Captain Oren Malk said the night ferry to Lundholm would carry forty cars.\n"
+    '"The crossing takes two hours," Malk told the harbour board.\n'
+)
 
 
 def tiny(folder: Path, **articles: str) -> Path:
@@ -277,3 +282,63 @@ def test_an_index_that_records_no_corpus_is_claimed_when_it_shares_an_article(tm
     assert generation(index)["corpus"]["path"] == str(a.resolve())
     with pytest.raises(ForeignIndexError):
         Assistant(b, index, embedder=embedder)
+
+
+def test_uploads_are_saved_outside_the_corpus_folder_and_outlive_a_restart(tmp_path, embedder):
+    corpus = tiny(tmp_path / "corpus", harbour=HARBOUR, orchard=ORCHARD)
+    index = tmp_path / "index"
+    before = files_of(corpus)
+    a = Assistant(corpus, index, embedder=embedder)
+    report = a.add_article("ferry.txt", FERRY.encode())
+    assert report.added == ("uploads/ferry.txt",) and report.embedded_sentences > 0
+    assert (index / "uploads" / "ferry.txt").read_bytes() == FERRY.encode()
+    assert files_of(corpus) == before  # the corpus folder is unchanged, byte for byte
+    question = "How many cars will the night ferry to Lundholm carry?"
+    (quote, *_) = a.ask(question).quotes
+    assert quote.source == "uploads/ferry.txt" and "forty cars" in quote.text
+    assert a.source_path(quote.source).read_text(encoding="utf-8")[quote.start : quote.end] == (
+        quote.text
+    )
+    assert a.sync().removed == ()  # a rescan of the corpus folder keeps the upload
+    assert "uploads/ferry.txt" in [d.source for d in a.documents()]
+    restarted = Assistant(corpus, index, embedder=embedder)
+    assert not restarted.report.changed and restarted.report.embedded_sentences == 0
+    assert restarted.ask(question).quotes[0].source == "uploads/ferry.txt"
+    with pytest.raises(CorpusError, match="ferry.txt: an article of that name"):
+        restarted.add_article("ferry.txt", b"Another ferry\n\nIt sank.\n")
+    with pytest.raises(CorpusError, match="harbour.txt: an article of that name"):
+        restarted.add_article("harbour.txt", b"Another harbour\n\nIt closed.\n")
+    assert files_of(corpus) == before
+
+
+def test_a_text_already_in_the_corpus_is_refused_naming_its_article(tmp_path, embedder):
+    corpus = tiny(tmp_path / "corpus", harbour=HARBOUR)
+    a = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    # Line endings and runs of white space do not make a text new.
+    respaced = HARBOUR.replace("\n", "\r\n").replace(" said ", "  said\t").encode()
+    for name, data, holder in [
+        ("copy.txt", HARBOUR.encode(), "harbour.txt"),
+        ("respaced.md", respaced, "harbour.txt"),
+        ("padded.txt", b"\n\n  " + HARBOUR.encode() + b"\n\n", "harbour.txt"),
+    ]:
+        with pytest.raises(CorpusError) as refused:
+            a.add_article(name, data)
+        assert str(refused.value) == f"{name}: the same text is already in the corpus as {holder}"
+    a.add_article("ferry.txt", FERRY.encode())
+    with pytest.raises(CorpusError, match="as uploads/ferry.txt$"):
+        a.add_article("ferry-again.txt", FERRY.encode())
+    # A word changed is another text.
+    a.add_article("harbour-june.txt", HARBOUR.replace("May", "June").encode())
+    assert sorted(p.name for p in (tmp_path / "index" / "uploads").iterdir()) == [
+        "ferry.txt",
+        "harbour-june.txt",
+    ]
+
+
+def test_an_index_folder_inside_the_corpus_folder_is_not_read_as_articles(tmp_path, embedder):
+    corpus = tiny(tmp_path / "corpus", harbour=HARBOUR)
+    a = Assistant(corpus, corpus / "index", embedder=embedder)
+    a.add_article("ferry.txt", FERRY.encode())
+    again = Assistant(corpus, corpus / "index", embedder=embedder)
+    assert [d.source for d in again.documents()] == ["harbour.txt", "uploads/ferry.txt"]
+    assert not again.report.changed
