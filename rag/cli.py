@@ -1,6 +1,9 @@
 """The `rag` command: `rag index`, `rag ask`, `rag people`. Parses, calls the API, prints.
 
-Errors print one line to stderr and exit non-zero, never a traceback.
+Errors print one line to stderr and exit non-zero, never a traceback. Without
+--index-dir each corpus folder has its own index folder under index/ (see
+`rag.corpus.default_index_dir`). Answers print as plain text unless --markdown or --json
+is given.
 """
 
 from __future__ import annotations
@@ -35,7 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question")
     p_ask.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
     p_ask.add_argument("-k", type=int, default=None, help="at most this many quotes (1-20)")
-    p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    form = p_ask.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print the answer as JSON")
+    form.add_argument(
+        "--markdown", action="store_true", help="print the answer as Markdown (as the UI shows it)"
+    )
     p_people = sub.add_parser("people", help="list the people the articles name, most quoted first")
     p_people.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
     p_people.add_argument("--json", action="store_true", help="print the people as JSON")
@@ -70,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             answer = assistant.ask(args.question, k=args.k)
             if args.json:
                 print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
-            else:
+            elif args.markdown:
                 print(answer.markdown)
+            else:
+                print(answer.text)
             return 0
         if args.command == "people":
             assistant = Assistant(args.corpus, args.index_dir, settings)

@@ -104,3 +104,31 @@ def test_a_second_corpus_without_index_dir_gets_its_own_index_folder(tmp_path):
     assert str((tmp_path / "a").resolve()) in out.stderr
     assert str((tmp_path / "b").resolve()) in out.stderr and "--index-dir" in out.stderr
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
+
+
+def test_ask_prints_plain_text_unless_markdown_is_asked_for(tmp_path, embedder):
+    from rag import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour_plan.txt").write_text(
+        "Harbour works in Velmora\n\n"
+        "Mayor Ilse Varga said the new harbour (the third) would open in May.\n",
+        encoding="utf-8",
+    )
+    index = tmp_path / "index"
+    Assistant(corpus, index, embedder=embedder)  # built here: the CLI only reads it
+    args = ("--index-dir", str(index), "ask", "When will the new harbour open?")
+    plain = rag(*args, "--corpus", str(corpus))
+    assert plain.returncode == 0, plain.stderr
+    assert "\\" not in plain.stdout
+    assert plain.stdout.startswith(
+        "[1] Mayor Ilse Varga said the new harbour (the third) would open in May.\n"
+    )
+    assert "— Ilse Varga, in Harbour works in Velmora (harbour_plan.txt, characters 26–94)" in (
+        plain.stdout
+    )
+    md = rag(*args, "--corpus", str(corpus), "--markdown")
+    assert md.returncode == 0, md.stderr
+    assert "harbour\\_plan\\.txt" in md.stdout and "\\(the third\\)" in md.stdout
+    assert md.stdout.startswith("> Mayor Ilse Varga")
