@@ -3,7 +3,7 @@
 Errors print one line to stderr and exit non-zero, never a traceback. Without
 --index-dir each corpus folder has its own index folder under index/ (see
 `rag.corpus.default_index_dir`). Answers print as plain text unless --markdown or --json
-is given.
+is given; progress bars, when something is analysed or embedded, go to stderr.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped {source}: {reason}", file=sys.stderr)
             return 0
         if args.command == "ask":
-            assistant = Assistant(args.corpus, args.index_dir, settings)
+            # A first question builds the index: the bars say so, on stderr.
+            assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             answer = assistant.ask(args.question, k=args.k)
             if args.json:
                 print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(answer.text)
             return 0
         if args.command == "people":
-            assistant = Assistant(args.corpus, args.index_dir, settings)
+            assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             people = assistant.people()
             if args.json:
                 print(json.dumps([p.to_dict() for p in people], ensure_ascii=False, indent=1))

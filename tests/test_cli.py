@@ -85,6 +85,9 @@ def test_a_second_corpus_without_index_dir_gets_its_own_index_folder(tmp_path):
         (tmp_path / name / f"{name}.txt").write_text(text, encoding="utf-8")
     built = rag("index", "a", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
+    # The progress bars say what they count.
+    assert "analysing articles" in built.stderr and "embedding sentences" in built.stderr
+    assert "Batches" not in built.stderr
     first = tmp_path / default_index_dir(tmp_path / "a")
     assert first.parent == tmp_path / "index" and str(first.relative_to(tmp_path)) in built.stdout
     before = {p: p.read_bytes() for p in first.rglob("*") if p.is_file()}

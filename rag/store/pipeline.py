@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import cast
 
 import numpy as np
+from tqdm import tqdm
 
 from rag.analysis.registry import ArticlePerson
 from rag.analysis.speakers import attribute
@@ -230,9 +231,16 @@ def _update(
     # new or changed, else moved with its vectors.
     records: list[DocRecord] = []
     moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # record -> its vectors, reused
+    bar = _bar(
+        len(documents) if old is None or reanalyse else len(changed),
+        "analysing articles",
+        "article",
+        progress,
+    )
     for d in documents:
         if old is None or d.source in changed:
             records.append(analyse(d, settings, embedder))
+            bar.update()
             continue
         si, ri = where[d.source]
         if si in keep:
@@ -240,12 +248,14 @@ def _update(
         record = old.segments[si].records[ri]
         if reanalyse:
             again = analyse(d, settings, embedder)
+            bar.update()
             if not _same_rows(record, again):
                 records.append(again)  # its sentences or passages moved: embedded anew
                 continue
             record = again
         moved[len(records)] = old.segments[si].vectors_of(ri)
         records.append(record)
+    bar.close()
     fresh = [r for i, r in enumerate(records) if i not in moved]
     embedded = iter(_embed(fresh, embedder, settings, progress))
     vectors = [moved[i] if i in moved else next(embedded) for i in range(len(records))]
@@ -267,6 +277,11 @@ def _update(
         embedded_passages=sum(len(r.passages) for r in fresh) if whole else 0,
     )
     return Index(segments, manifest, embedder.dim), report
+
+
+def _bar(total: int, label: str, unit: str, progress: bool) -> tqdm:
+    """A progress bar on stderr saying what it counts; silent without `progress` or work."""
+    return tqdm(total=total, desc=label, unit=f" {unit}s", disable=not progress or total == 0)
 
 
 def _same_rows(a: DocRecord, b: DocRecord) -> bool:
@@ -315,7 +330,8 @@ def _embed(
         texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
         if whole:
             texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
-    vectors = embedder.encode(texts, progress=progress)
+    label = "embedding sentences and passages" if whole else "embedding sentences"
+    vectors = embedder.encode(texts, progress=progress, label=label)
     out = []
     at = 0
     for r in records:
