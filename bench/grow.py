@@ -11,8 +11,10 @@ the public API as the UI does it:
 
 - opening: a new `Assistant` reads the saved index (checksums, FAISS, term counts);
 - adding: `Assistant.add_article` for new articles with real text (the seeds under new
-  names), each checked, saved, split, embedded with the real model, written as a new
-  segment and made live; p50 and worst of several;
+  names, each with a line of its own, since a text already in the corpus is refused),
+  each checked, saved, split, embedded with the real model, written as a new segment
+  and made live; p50 and worst of several (the first also reads every article's text
+  once, for the duplicate check);
 - a warm question over the grown index, and the process's resident memory.
 """
 
@@ -83,6 +85,7 @@ def build_base(corpus: Path, index: Path, passages: int, embedder: Embedder) -> 
         clustered(n_p, rng, centres),
         embedder,
         settings.index,
+        corpus=corpus,
     )
     return {
         "articles": len(records),
@@ -117,11 +120,12 @@ def main() -> None:
         seeds = sorted((ROOT / "seeds").glob("*.txt"))
         times = []
         for i in range(ADDS):
-            data = seeds[i % len(seeds)].read_bytes()
+            # A line of its own: the same text under a new name is refused as a duplicate.
+            data = seeds[i % len(seeds)].read_bytes() + f"\nUpload number {i}.\n".encode()
             t = time.perf_counter()
             report = assistant.add_article(f"new-{i}.txt", data)
             times.append(time.perf_counter() - t)
-            assert report.added == (f"new-{i}.txt",) and report.embedded_sentences > 0
+            assert report.added == (f"uploads/new-{i}.txt",) and report.embedded_sentences > 0
         segments = len(assistant._index.segments)
         questions = [r.question for r in load_rows(ROOT / "eval" / "qa.jsonl")][:20]
         for q in questions:

@@ -1,13 +1,14 @@
 """rag: question answering over news articles with verbatim, cited quotes only.
 
 from rag import Assistant
-answer = Assistant(corpus_dir="seeds", index_dir="index").ask("What did the minister say about the budget?")
+answer = Assistant(corpus_dir="seeds").ask("What did the minister say about the budget?")
 """
 
 from rag.assistant import Assistant
 from rag.config import Confidence, IndexSettings, Settings, Weights
+from rag.corpus import default_index_dir
 from rag.embedding import Embedder
-from rag.errors import CorpusError, IndexCorruptError, ModelError, RagError
+from rag.errors import CorpusError, ForeignIndexError, IndexCorruptError, ModelError, RagError
 from rag.text import normalize
 from rag.types import Answer, Citation, Document, Quote, Sentence, SyncReport
 
@@ -19,6 +20,7 @@ __all__ = [
     "CorpusError",
     "Document",
     "Embedder",
+    "ForeignIndexError",
     "IndexCorruptError",
     "IndexSettings",
     "ModelError",
@@ -28,5 +30,6 @@ __all__ = [
     "Settings",
     "SyncReport",
     "Weights",
+    "default_index_dir",
     "normalize",
 ]

@@ -173,6 +173,43 @@ def to_markdown(quotes: list[Quote] | tuple[Quote, ...], note: str = "") -> str:
     return "\n\n".join(parts)
 
 
+# What a terminal would act on rather than show: C0 and C1 controls but tab and newline.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Text safe to print to a terminal: a control character (an escape sequence that
+    would recolour or move the cursor) is shown as U+FFFD."""
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
+def citation_text(c: Citation) -> str:
+    """A citation in plain words: `Title (file, characters 2191–2427)`."""
+    return f"{short_title(c.title)} ({c.source}, characters {c.start}–{c.end})"
+
+
+def to_text(quotes: list[Quote] | tuple[Quote, ...], note: str = "") -> str:
+    """The quotes as a cited answer in plain text, for a terminal: no Markdown.
+
+    Each quote is numbered and indented, its lines as in the article; under it, who
+    said it and where it stands (every place, when near-duplicates were folded).
+    """
+    head = [_printable(note)] if note else []
+    if not quotes:
+        return "\n\n".join([*head, NO_ANSWER])
+    parts = head
+    for n, q in enumerate(quotes, 1):
+        label = f"[{n}] "
+        pad = " " * len(label)
+        lines = _printable(q.text).split("\n")
+        body = label + f"\n{pad}".join(lines)
+        who = f"— {_printable(q.speaker)}, in " if q.speaker else "— "
+        places = [q.citation, *q.also]
+        cites = f";\n{pad}  ".join(_printable(citation_text(c)) for c in places)
+        parts.append(f"{body}\n{pad}{who}{cites}")
+    return "\n\n".join(parts)
+
+
 def make_answer(
     question: str,
     resolved: str,
@@ -186,6 +223,7 @@ def make_answer(
         resolved_question=resolved,
         quotes=tuple(quotes),
         markdown=to_markdown(quotes, note),
+        text=to_text(quotes, note),
         abstained=not quotes,
         confidence=round(float(confidence), 4),
         note=note,

@@ -1,15 +1,20 @@
 """Assistant: the API users call. Opens (and updates) the index, answers questions.
 
-    assistant = Assistant(corpus_dir="seeds", index_dir="index")
+    assistant = Assistant(corpus_dir="seeds")  # its index in index/seeds-<hash>
     answer = assistant.ask("What did the minister say about the budget?")
 
 One Assistant serves many threads: a question reads an immutable snapshot of the
 index, and adding an article swaps in a new snapshot under a lock.
+
+Uploaded articles (`add_article`) are saved in the index folder's `uploads/`, never in
+the corpus folder (which may be a repository's tracked files); they are indexed with
+the corpus under the sources `uploads/<name>`, so they outlive a restart and a rescan.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,7 +25,14 @@ import numpy as np
 from rag import store
 from rag.answer import make_answer, select_quotes
 from rag.config import Settings
-from rag.corpus import check_article, make_document, safe_name, scan
+from rag.corpus import (
+    check_article,
+    default_index_dir,
+    make_document,
+    safe_name,
+    scan,
+    text_key,
+)
 from rag.embedding import Embedder
 from rag.errors import CorpusError
 from rag.query import Reading, read_question
@@ -39,6 +51,8 @@ from rag.types import Answer, Document, PersonInfo, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
 
+UPLOADS = "uploads"  # the folder of uploads inside the index folder, and their sources' prefix
+
 
 class Assistant:
     """Question answering over a folder of articles, with verbatim, cited quotes only."""
@@ -46,16 +60,22 @@ class Assistant:
     def __init__(
         self,
         corpus_dir: str | Path = "seeds",
-        index_dir: str | Path = "index",
+        index_dir: str | Path | None = None,
         settings: Settings | None = None,
         *,
         progress: bool = False,
         embedder: Embedder | None = None,
         reader: Reader | None = None,
     ) -> None:
+        """Open the index of `corpus_dir` in `index_dir`, building or updating it.
+
+        Without `index_dir`, the corpus folder's own: `rag.corpus.default_index_dir`.
+        ForeignIndexError if `index_dir` holds another corpus folder's index.
+        """
         self.settings = settings or Settings()
         self.corpus_dir = Path(corpus_dir)
-        self.index_dir = Path(index_dir)
+        self.index_dir = Path(index_dir) if index_dir is not None else default_index_dir(corpus_dir)
+        self.uploads_dir = self.index_dir / UPLOADS
         if (
             embedder is not None
             and settings is not None
@@ -71,6 +91,7 @@ class Assistant:
         self._progress = progress
         self._write_lock = threading.Lock()
         self._index: store.Index
+        self._keys: dict[str, str] = {}  # an article's sha256 -> text_key of its text
         self.report: SyncReport = self.sync()
 
     @property
@@ -84,50 +105,117 @@ class Assistant:
     def sync(self) -> SyncReport:
         """Bring the index in line with the corpus folder; embed only what changed."""
         with self._write_lock:
-            found = scan(self.corpus_dir, self.settings.max_file_bytes)
+            documents, skipped = self._scan()
             index, report = store.sync(
                 self.index_dir,
-                found.documents,
+                documents,
                 self.embedder,
                 self.settings.index,
-                skipped=found.skipped,
+                skipped=skipped,
                 progress=self._progress,
                 current=getattr(self, "_index", None),
+                corpus=self.corpus_dir,
             )
             self._index = index
             self.report = report
             return report
 
-    def add_article(self, name: str, data: bytes) -> SyncReport:
-        """Check an article, save it into the corpus folder, index it; CorpusError if refused.
+    def _scan(self) -> tuple[list[Document], list[tuple[str, str]]]:
+        """The corpus folder's articles and the uploads, sorted by source; and what failed.
 
-        An existing article of the same name is refused rather than overwritten.
+        A corpus file whose path is an upload's source (a corpus folder with an
+        uploads/ of its own) wins; the upload is reported as skipped.
+        """
+        limit = self.settings.max_file_bytes
+        found = scan(self.corpus_dir, limit, exclude=self.index_dir)
+        documents = list(found.documents)
+        skipped = list(found.skipped)
+        if self.uploads_dir.is_dir():
+            uploads = scan(self.uploads_dir, limit, prefix=f"{UPLOADS}/")
+            taken = {d.source for d in documents} | {s for s, _ in skipped}
+            for d in uploads.documents:
+                if d.source in taken:
+                    skipped.append((d.source, "the corpus folder has a file of that path"))
+                    log.warning("skipped the upload %s: the corpus has that path", d.source)
+                else:
+                    documents.append(d)
+            skipped += uploads.skipped
+        documents.sort(key=lambda d: PurePosixPath(d.source).parts)
+        return documents, skipped
+
+    def source_path(self, source: str) -> Path:
+        """The file an article's source names: in the corpus folder, or an upload.
+
+        `source_path(q.source).read_text(encoding="utf-8")[q.start:q.end] == q.text`
+        for every quote.
+        """
+        path = self.corpus_dir / source
+        head, _, rest = source.partition("/")
+        if head == UPLOADS and rest and not path.is_file():
+            return self.uploads_dir / rest
+        return path
+
+    def add_article(self, name: str, data: bytes) -> SyncReport:
+        """Check an uploaded article, save it in the index folder's uploads/, index it as
+        `uploads/<name>`; CorpusError if refused.
+
+        Refused: an unsafe name, a file too large, not UTF-8 or binary, a name an
+        article already has (an upload, or a file at the top of the corpus folder), and
+        a text the corpus already holds (`rag.corpus.text_key`), which is named.
+        The corpus folder is never written to.
         """
         file_name = safe_name(name)
         text = check_article(data, file_name, self.settings.max_file_bytes)
-        target = self.corpus_dir / file_name
-        root = self.corpus_dir.resolve()
-        if target.resolve().parent != root:
-            raise CorpusError(f"{name!r}: would be written outside the corpus folder")
-        try:
-            with target.open("xb") as fh:
-                fh.write(data)
-        except FileExistsError as exc:
-            raise CorpusError(
-                f"{file_name}: an article of that name is already in the corpus"
-            ) from exc
-        document = make_document(file_name, text)
+        source = f"{UPLOADS}/{file_name}"
         with self._write_lock:  # index this article alone when the live index allows
+            index = self._index
+            taken = index.record(source) or index.record(file_name)
+            if taken is not None or (self.corpus_dir / source).exists():
+                raise CorpusError(f"{file_name}: an article of that name is already in the corpus")
+            holder = self._holder(index, text)
+            if holder is not None:
+                raise CorpusError(
+                    f"{file_name}: the same text is already in the corpus as {holder}"
+                )
+            self.uploads_dir.mkdir(parents=True, exist_ok=True)
+            target = self.uploads_dir / file_name
+            if target.resolve().parent != self.uploads_dir.resolve():
+                raise CorpusError(f"{name!r}: would be written outside the uploads folder")
+            try:
+                with target.open("xb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except FileExistsError as exc:  # saved before, not indexed (see below)
+                raise CorpusError(f"{file_name}: an upload of that name is already saved") from exc
+            document = make_document(source, text)
             done = store.add(
-                self.index_dir, [document], self.embedder, self.settings.index, current=self._index
+                self.index_dir,
+                [document],
+                self.embedder,
+                self.settings.index,
+                current=self._index,
+                corpus=self.corpus_dir,
             )
             if done is not None:
                 self._index, self.report = done
                 return self.report
         report = self.sync()
-        if any(source == file_name for source, _ in report.skipped):
+        if any(s == source for s, _ in report.skipped):
             raise CorpusError(f"{file_name}: saved but not indexed; see the log")
         return report
+
+    def _holder(self, index: store.Index, text: str) -> str | None:
+        """The source of an indexed article with the same text (`text_key`), if any."""
+        key = text_key(text)
+        for record in index.records:
+            d = record.document
+            known = self._keys.get(d.sha256)
+            if known is None:
+                known = self._keys[d.sha256] = text_key(d.text)
+            if known == key:
+                return d.source
+        return None
 
     def documents(self) -> list[Document]:
         """The articles in the index, in corpus order (sorted by path)."""
@@ -135,7 +223,8 @@ class Assistant:
         return [r.document for r in records]
 
     def document(self, source: str) -> Document:
-        """One article by its path relative to the corpus folder; KeyError if unknown."""
+        """One article by its source (its path in the corpus folder, or `uploads/<name>`);
+        KeyError if unknown."""
         return self._record(source).document
 
     def _record(self, source: str) -> store.DocRecord:

@@ -1,6 +1,9 @@
 """The `rag` command: `rag index`, `rag ask`, `rag people`. Parses, calls the API, prints.
 
-Errors print one line to stderr and exit non-zero, never a traceback.
+Errors print one line to stderr and exit non-zero, never a traceback. Without
+--index-dir each corpus folder has its own index folder under index/ (see
+`rag.corpus.default_index_dir`). Answers print as plain text unless --markdown or --json
+is given; progress bars, when something is analysed or embedded, go to stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Answer questions about news articles with verbatim, cited quotes only.",
     )
     parser.add_argument(
-        "--index-dir", default="index", help="where the index is kept (default: index)"
+        "--index-dir",
+        default=None,
+        help="where the index is kept (default: the corpus folder's own, index/<folder>-<hash>)",
     )
     parser.add_argument(
         "--model",
@@ -33,7 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question")
     p_ask.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
     p_ask.add_argument("-k", type=int, default=None, help="at most this many quotes (1-20)")
-    p_ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    form = p_ask.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print the answer as JSON")
+    form.add_argument(
+        "--markdown", action="store_true", help="print the answer as Markdown (as the UI shows it)"
+    )
     p_people = sub.add_parser("people", help="list the people the articles name, most quoted first")
     p_people.add_argument("--corpus", default="seeds", help="corpus folder (default: seeds)")
     p_people.add_argument("--json", action="store_true", help="print the people as JSON")
@@ -54,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             r = assistant.report
             print(
-                f"indexed {r.documents} articles in {args.index_dir}: {len(r.added)} added, "
+                f"indexed {r.documents} articles in {assistant.index_dir}: {len(r.added)} added, "
                 f"{len(r.updated)} updated, {len(r.removed)} removed, "
                 f"{r.embedded_sentences} sentences and {r.embedded_passages} passages embedded"
             )
@@ -64,15 +73,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped {source}: {reason}", file=sys.stderr)
             return 0
         if args.command == "ask":
-            assistant = Assistant(args.corpus, args.index_dir, settings)
+            # A first question builds the index: the bars say so, on stderr.
+            assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             answer = assistant.ask(args.question, k=args.k)
             if args.json:
                 print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
-            else:
+            elif args.markdown:
                 print(answer.markdown)
+            else:
+                print(answer.text)
             return 0
         if args.command == "people":
-            assistant = Assistant(args.corpus, args.index_dir, settings)
+            assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             people = assistant.people()
             if args.json:
                 print(json.dumps([p.to_dict() for p in people], ensure_ascii=False, indent=1))

@@ -7,6 +7,7 @@ a link that leads out of the folder) is reported by name and skipped; the rest l
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -22,7 +23,31 @@ from rag.types import Document
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
+INDEX_BASE = Path("index")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def default_index_dir(corpus_dir: str | Path, base: str | Path = INDEX_BASE) -> Path:
+    """The index folder of a corpus folder when none is given: `<base>/<name>-<hash>`.
+
+    The hash is of the folder's resolved absolute path, so the same folder always gets
+    the same index folder, whatever working directory or spelling names it, and two
+    folders never share one (two corpora both called "news" included).
+    """
+    real = Path(corpus_dir).resolve()
+    digest = hashlib.sha256(str(real).encode("utf-8")).hexdigest()[:10]
+    name = _UNSAFE.sub("_", real.name).strip("._") or "corpus"
+    return Path(base) / f"{name[:60]}-{digest}"
+
+
+def text_key(text: str) -> str:
+    """What makes two articles the same text: equal after NFC and with every run of
+    white space (line breaks included) made one space, ends stripped. Case, wording
+    and punctuation still count."""
+    flat = _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return hashlib.sha256(flat.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +95,32 @@ def safe_name(name: str) -> str:
     return base
 
 
-def scan(folder: str | Path, max_bytes: int) -> Scan:
-    """Load every article below `folder`, sorted by path; report the ones that fail."""
+def scan(
+    folder: str | Path, max_bytes: int, *, prefix: str = "", exclude: Path | None = None
+) -> Scan:
+    """Load every article below `folder`, sorted by path; report the ones that fail.
+
+    Each article's source is its path below the folder, after `prefix` ("uploads/").
+    Nothing below `exclude` (the index folder, should it lie inside the corpus) is read.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist or is not a folder")
     real_root = root.resolve()
+    skip = exclude.resolve() if exclude is not None else None
+    if skip is not None and not skip.is_relative_to(real_root):
+        skip = None  # the usual case: nothing to leave out
     documents: list[Document] = []
     skipped: list[tuple[str, str]] = []
     paths = sorted(
-        p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and not _hidden(p, root)
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in SUFFIXES
+        and not _hidden(p, root)
+        and (skip is None or not p.resolve().is_relative_to(skip))
     )
     for path in paths:
-        source = path.relative_to(root).as_posix()
+        source = prefix + path.relative_to(root).as_posix()
         try:
             if path.is_symlink() and not path.resolve().is_relative_to(real_root):
                 raise CorpusError(f"{source}: a link that leads outside the corpus folder")

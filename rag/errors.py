@@ -20,3 +20,7 @@ class IndexCorruptError(RagError):
 
 class ModelError(RagError):
     """The embedding model cannot be found or loaded."""
+
+
+class ForeignIndexError(RagError):
+    """The index folder holds the index of another corpus folder; it is left untouched."""

@@ -73,7 +73,8 @@ class PersonInfo:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """Where a quote stands: `text[start:end]` of the file `source` (relative to the corpus)."""
+    """Where a quote stands: `text[start:end]` of the article `source` (its path relative
+    to the corpus folder, or `uploads/<name>` for an upload)."""
 
     source: str
     title: str
@@ -83,7 +84,8 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """A verbatim quote: `Path(corpus, source).read_text()[start:end] == text`, always.
+    """A verbatim quote: `Assistant.source_path(source).read_text()[start:end] == text`,
+    always (the file is `Path(corpus, source)` but for uploads).
 
     `also` lists the other places that say the same thing (near-duplicates folded
     into this quote). `context_before` and `context_after` are the neighbouring
@@ -109,10 +111,11 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The reply to one question: quotes best first, and the same as cited Markdown.
+    """The reply to one question: quotes best first, and the same as cited Markdown
+    (`markdown`, for a chat window) and as plain text (`text`, for a terminal).
 
     `quotes` is empty when the corpus holds nothing that supports an answer; then
-    `abstained` is true and `markdown` says so. `resolved_question` is the question
+    `abstained` is true and `markdown` and `text` say so. `resolved_question` is the question
     as understood, after borrowing from earlier turns ("And about tariffs?").
     """
 
@@ -124,6 +127,7 @@ class Answer:
     confidence: float = 0.0  # best topic score before any speaker preference; abstains below
     note: str = ""  # said before the quotes, e.g. that the person asked about is not quoted
     speaker_found: bool | None = None  # None: no person asked about
+    text: str = ""  # the same answer as `markdown`, in plain text
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain JSON data (lists, not tuples): what `rag ask --json` prints

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import Answer, Assistant
+from rag import Answer, Assistant, Citation, Quote
+from rag.answer import NO_ANSWER, to_text
 from rag.query import (
     AGE,
     COUNT,
@@ -266,3 +267,43 @@ def test_a_headline_is_quoted_only_when_the_body_holds_nothing_better(tmp_path, 
     assistant.sync()
     answer = assistant.ask("Will ferry fares in Koravik double?")
     assert answer.quotes and answer.quotes[0].text == "Ferry fares in Koravik to double next spring"
+
+
+def test_the_plain_text_answer_cites_like_the_markdown_without_its_escapes(assistant: Assistant):
+    answer = assistant.ask("What did Rutte say about China?")
+    first = answer.quotes[0]
+    assert "\\" not in answer.text and "\\" in answer.markdown
+    assert answer.text.startswith("[1] ")
+    assert first.text.split("\n")[0] in answer.text  # verbatim, not escaped
+    for c in [first.citation, *first.also]:
+        assert f"{c.source}, characters {c.start}–{c.end}" in answer.text
+    assert f"— {first.speaker}, in {first.title}" in answer.text
+    assert assistant.ask("Who won the 2022 FIFA World Cup?").text == NO_ANSWER
+
+
+def test_plain_text_shows_notes_speakers_every_place_and_no_terminal_controls():
+    quote = Quote(
+        text="The bridge at Orlen will reopen in June.\nTolls stay as they are.",
+        source="notes/orlen_bridge.txt",
+        title="A bridge for Orlen",
+        start=20,
+        end=84,
+        score=0.9,
+        also=(Citation("digest.md", "Week in Orlen", 5, 69),),
+        speaker="Petra Sollen",
+        speech="reported",
+    )
+    plain = Quote("Rain \x1b[31mcleared\x1b[0m by noon.", "weather.txt", "Weather", 0, 30, 0.5)
+    text = to_text([quote, plain], note="Sollen is not quoted on this; the closest quotes follow.")
+    assert text == (
+        "Sollen is not quoted on this; the closest quotes follow.\n\n"
+        "[1] The bridge at Orlen will reopen in June.\n"
+        "    Tolls stay as they are.\n"
+        "    — Petra Sollen, in A bridge for Orlen (notes/orlen_bridge.txt, characters 20–84);\n"
+        "      Week in Orlen (digest.md, characters 5–69)\n\n"
+        "[2] Rain \ufffd[31mcleared\ufffd[0m by noon.\n"
+        "    — Weather (weather.txt, characters 0–30)"
+    )
+    assert to_text([], note="No one called Oster is named.") == (
+        f"No one called Oster is named.\n\n{NO_ANSWER}"
+    )

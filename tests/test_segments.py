@@ -1,6 +1,7 @@
 """The index in segments: adding an article writes that article alone, and answers the same."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -46,12 +47,16 @@ def test_adding_articles_writes_a_segment_each_and_answers_as_a_full_build(
     (base,) = live(fresh_index)
     for name, data in ARTICLES.items():
         report = a.add_article(name, data)
-        assert report.added == (name,)
+        assert report.added == (f"uploads/{name}",)
         assert report.embedded_sentences == len(split_sentences(data.decode()))
     names = live(fresh_index)
     assert names[0] == base and len(names) == 4  # the seeds' segment was left as it was
     assert len(a.documents()) == 8
-    assert [d.source for d in a.documents()] == sorted(p.name for p in corpus.iterdir())
+    assert [d.source for d in a.documents()] == sorted(p.name for p in corpus.iterdir()) + [
+        f"uploads/{name}" for name in sorted(ARTICLES)
+    ]
+    # A full build of the same articles: the corpus folder and the uploads.
+    shutil.copytree(a.uploads_dir, tmp_path / "rebuilt" / "uploads")
     rebuilt = Assistant(corpus, tmp_path / "rebuilt", embedder=embedder)
     assert len(live(tmp_path / "rebuilt")) == 1
     same_answers(a, rebuilt)
@@ -79,7 +84,8 @@ def test_segments_are_merged_past_the_limit(corpus, fresh_index, embedder, monke
 
 def test_changing_one_article_rewrites_its_segment_only(corpus, fresh_index, embedder):
     a = Assistant(corpus, fresh_index, embedder=embedder)
-    a.add_article("oslo.txt", ARTICLES["oslo.txt"])
+    (corpus / "oslo.txt").write_bytes(ARTICLES["oslo.txt"])
+    assert a.sync().added == ("oslo.txt",)
     base, small = live(fresh_index)
     (corpus / "oslo.txt").write_bytes(ARTICLES["oslo.txt"] + b"\nRutte also visited Bergen.\n")
     report = a.sync()
@@ -97,7 +103,7 @@ def test_add_falls_back_to_a_full_sync_when_another_process_changed_the_index(
     (corpus / "bern.txt").write_bytes(ARTICLES["bern.txt"])
     Assistant(corpus, fresh_index, embedder=embedder)  # another process indexes bern.txt
     a.add_article("oslo.txt", ARTICLES["oslo.txt"])
-    assert {"bern.txt", "oslo.txt"} <= {d.source for d in a.documents()}
+    assert {"bern.txt", "uploads/oslo.txt"} <= {d.source for d in a.documents()}
     index = load(fresh_index)
     assert index is not None and index.size == a._index.size
 

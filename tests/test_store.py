@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import Assistant, CorpusError, IndexSettings, Settings
+from rag import Assistant, CorpusError, ForeignIndexError, IndexSettings, Settings
+from rag.corpus import default_index_dir
 from rag.store import CURRENT, load
 from rag.text import split_sentences
 
@@ -132,7 +133,7 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path, embedder):
 def test_add_article_checks_saves_indexes_and_refuses_bad_input(corpus, fresh_index, embedder):
     a = Assistant(corpus, fresh_index, embedder=embedder)
     report = a.add_article("oslo.txt", b"Rutte in Oslo\n\nRutte praised Norway's fjords.\n")
-    assert report.added == ("oslo.txt",)
+    assert report.added == ("uploads/oslo.txt",)
     assert any("fjords" in q.text for q in a.ask("What did Rutte praise in Norway?").quotes)
     for name, data, why in [
         ("../../evil.txt", b"Evil article\n\nx", "plain file name"),
@@ -189,3 +190,155 @@ def test_large_corpora_get_approximate_indexes_saved_and_checked(
     (segment / "sentences.faiss").write_bytes(bytes(data))
     rebuilt = Assistant(corpus, tmp_path / "index", embedder=embedder)
     assert "garbled" in (rebuilt.report.rebuilt_because or "")
+
+
+# -- which index serves which corpus; uploads ------------------------------------------------
+
+HARBOUR = "Harbour works in Velmora\n\nMayor Ilse Varga said the new harbour would open in May.\n"
+ORCHARD = "Orchards of Tessin\n\nFarmer Kalle Brun said the apple harvest was poor this year.\n"
+FERRY = (
+    "A ferry for Lundholm\n\n"
+    "Captain Oren Malk said the night ferry to Lundholm would carry forty cars.\n"
+    '"The crossing takes two hours," Malk told the harbour board.\n'
+)
+
+
+def tiny(folder: Path, **articles: str) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_each_corpus_folder_gets_its_own_default_index_folder(tmp_path, embedder, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a = tiny(tmp_path / "news", harbour=HARBOUR)
+    b = tiny(tmp_path / "other" / "news", orchard=ORCHARD)  # the same folder name
+    assert default_index_dir("news") == default_index_dir(a) == default_index_dir(a / ".." / "news")
+    assert default_index_dir(a) != default_index_dir(b)
+    assert default_index_dir(a).parent == Path("index") and default_index_dir(a).name.startswith(
+        "news-"
+    )
+    first = Assistant("news", embedder=embedder)
+    assert first.index_dir == default_index_dir(a) and (first.index_dir / CURRENT).is_file()
+    before = files_of(first.index_dir)
+    second = Assistant(b, embedder=embedder)
+    assert second.index_dir == default_index_dir(b) != first.index_dir
+    assert files_of(first.index_dir) == before  # the first corpus's index is untouched
+    assert second.documents()[0].source == "orchard.txt"
+    assert [d.source for d in Assistant(a, embedder=embedder).documents()] == ["harbour.txt"]
+
+
+def test_an_index_of_another_corpus_folder_is_refused_naming_both(tmp_path, embedder):
+    a = tiny(tmp_path / "a", harbour=HARBOUR)
+    b = tiny(tmp_path / "b", orchard=ORCHARD)
+    index = tmp_path / "index"
+    Assistant(a, index, embedder=embedder)
+    before = files_of(index)
+    with pytest.raises(ForeignIndexError) as refused:
+        Assistant(b, index, embedder=embedder)
+    message = str(refused.value)
+    assert str(a.resolve()) in message and str(b.resolve()) in message
+    assert "--index-dir" in message and f"delete {index}" in message
+    assert files_of(index) == before  # nothing read into it, nothing written
+
+
+def test_the_same_corpus_by_another_path_or_moved_with_its_index_is_accepted(
+    tmp_path, embedder, monkeypatch
+):
+    project = tmp_path / "project"
+    tiny(project / "news", harbour=HARBOUR)
+    monkeypatch.chdir(project)
+    Assistant("news", "idx", embedder=embedder)
+    monkeypatch.chdir(tmp_path)  # another working directory, another spelling
+    again = Assistant(project / "news", project / "idx", embedder=embedder)
+    assert not again.report.changed and again.report.embedded_sentences == 0
+    shutil.move(project, tmp_path / "moved")  # the corpus and its index move together
+    moved = Assistant(tmp_path / "moved" / "news", tmp_path / "moved" / "idx", embedder=embedder)
+    assert not moved.report.changed and moved.report.embedded_sentences == 0
+
+
+def test_an_index_that_records_no_corpus_is_claimed_when_it_shares_an_article(tmp_path, embedder):
+    """Indexes of earlier versions record no corpus folder: the corpus that shares an
+    article with one takes it (and it is recorded); a corpus sharing none is refused."""
+    a = tiny(tmp_path / "a", harbour=HARBOUR)
+    b = tiny(tmp_path / "b", orchard=ORCHARD)
+    index = tmp_path / "index"
+    Assistant(a, index, embedder=embedder)
+    name = (index / CURRENT).read_text().strip()
+    old = json.loads((index / name).read_text())
+    del old["corpus"]
+    (index / name).write_text(json.dumps(old))
+    with pytest.raises(ForeignIndexError, match="earlier version.*none of its 1 articles"):
+        Assistant(b, index, embedder=embedder)
+    claimed = Assistant(a, index, embedder=embedder)
+    assert claimed.report.embedded_sentences == 0 and not claimed.report.changed
+    assert generation(index)["corpus"]["path"] == str(a.resolve())
+    with pytest.raises(ForeignIndexError):
+        Assistant(b, index, embedder=embedder)
+
+
+def test_uploads_are_saved_outside_the_corpus_folder_and_outlive_a_restart(tmp_path, embedder):
+    corpus = tiny(tmp_path / "corpus", harbour=HARBOUR, orchard=ORCHARD)
+    index = tmp_path / "index"
+    before = files_of(corpus)
+    a = Assistant(corpus, index, embedder=embedder)
+    report = a.add_article("ferry.txt", FERRY.encode())
+    assert report.added == ("uploads/ferry.txt",) and report.embedded_sentences > 0
+    assert (index / "uploads" / "ferry.txt").read_bytes() == FERRY.encode()
+    assert files_of(corpus) == before  # the corpus folder is unchanged, byte for byte
+    question = "How many cars will the night ferry to Lundholm carry?"
+    (quote, *_) = a.ask(question).quotes
+    assert quote.source == "uploads/ferry.txt" and "forty cars" in quote.text
+    assert a.source_path(quote.source).read_text(encoding="utf-8")[quote.start : quote.end] == (
+        quote.text
+    )
+    assert a.sync().removed == ()  # a rescan of the corpus folder keeps the upload
+    assert "uploads/ferry.txt" in [d.source for d in a.documents()]
+    restarted = Assistant(corpus, index, embedder=embedder)
+    assert not restarted.report.changed and restarted.report.embedded_sentences == 0
+    assert restarted.ask(question).quotes[0].source == "uploads/ferry.txt"
+    with pytest.raises(CorpusError, match="ferry.txt: an article of that name"):
+        restarted.add_article("ferry.txt", b"Another ferry\n\nIt sank.\n")
+    with pytest.raises(CorpusError, match="harbour.txt: an article of that name"):
+        restarted.add_article("harbour.txt", b"Another harbour\n\nIt closed.\n")
+    assert files_of(corpus) == before
+
+
+def test_a_text_already_in_the_corpus_is_refused_naming_its_article(tmp_path, embedder):
+    corpus = tiny(tmp_path / "corpus", harbour=HARBOUR)
+    a = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    # Line endings and runs of white space do not make a text new.
+    respaced = HARBOUR.replace("\n", "\r\n").replace(" said ", "  said\t").encode()
+    for name, data, holder in [
+        ("copy.txt", HARBOUR.encode(), "harbour.txt"),
+        ("respaced.md", respaced, "harbour.txt"),
+        ("padded.txt", b"\n\n  " + HARBOUR.encode() + b"\n\n", "harbour.txt"),
+    ]:
+        with pytest.raises(CorpusError) as refused:
+            a.add_article(name, data)
+        assert str(refused.value) == f"{name}: the same text is already in the corpus as {holder}"
+    a.add_article("ferry.txt", FERRY.encode())
+    with pytest.raises(CorpusError, match="as uploads/ferry.txt$"):
+        a.add_article("ferry-again.txt", FERRY.encode())
+    # A word changed is another text.
+    a.add_article("harbour-june.txt", HARBOUR.replace("May", "June").encode())
+    assert sorted(p.name for p in (tmp_path / "index" / "uploads").iterdir()) == [
+        "ferry.txt",
+        "harbour-june.txt",
+    ]
+
+
+def test_an_index_folder_inside_the_corpus_folder_is_not_read_as_articles(tmp_path, embedder):
+    corpus = tiny(tmp_path / "corpus", harbour=HARBOUR)
+    a = Assistant(corpus, corpus / "index", embedder=embedder)
+    a.add_article("ferry.txt", FERRY.encode())
+    again = Assistant(corpus, corpus / "index", embedder=embedder)
+    assert [d.source for d in again.documents()] == ["harbour.txt", "uploads/ferry.txt"]
+    assert not again.report.changed

@@ -212,7 +212,9 @@ def test_a_person_asks_opens_a_citation_and_adds_an_article(app, tmp_path):
         assert page.locator("#evidence script, #evidence img, #chat img[src='x']").count() == 0
         assert "<script>" in page.locator("#evidence").inner_text()
         browser.close()
-    assert (assistant.corpus_dir / "greenland.txt").exists()
+    # Saved beside the index, not into the corpus folder.
+    assert (assistant.uploads_dir / "greenland.txt").exists()
+    assert not (assistant.corpus_dir / "greenland.txt").exists()
 
 
 def test_long_first_lines_are_shortened_for_display_only(assistant):

@@ -527,7 +527,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     corpus = os.environ.get("RAG_CORPUS_DIR", str(ROOT / "seeds"))
-    index = os.environ.get("RAG_INDEX_DIR", str(ROOT / "index"))
+    from rag.corpus import default_index_dir  # the corpus folder's own index, as the CLI's
+
+    index = os.environ.get("RAG_INDEX_DIR") or default_index_dir(corpus, ROOT / "index")
     assistant = Assistant(corpus, index, progress=True)
     for source, reason in assistant.report.skipped:
         logging.warning("skipped %s: %s", source, reason)

@@ -3,11 +3,14 @@
 Layout of the index folder:
 
     CURRENT              the name of the live generation, replaced atomically
-    gen-<id>.json        a generation: format, model, settings, and its segments in order
+    gen-<id>.json        a generation: format, model, settings, the corpus folder it
+                         indexes, and its segments in order
     seg-<id>/            a segment, never changed once written: segment.json (checksums),
                          documents.json, sentence and passage vectors (.npy), term counts
                          (.npz) and, when approximate, the FAISS indexes (.faiss)
     .lock                held while a process opens, builds or updates the index
+    uploads/             articles uploaded through `Assistant.add_article`, indexed with
+                         the corpus as `uploads/<name>` (the store never removes them)
 
 A change writes one new segment (the new and changed articles, plus the unchanged
 articles of any segment that lost one, whose vectors are reused) and a new generation

@@ -1,13 +1,16 @@
 """Generations: which segments make the live index, what they were built with, and the lock.
 
     CURRENT          the name of the live generation, replaced atomically
-    gen-<id>.json    a generation: format, model, index settings, splitter, its segments
-                     in order and every article's hash
+    gen-<id>.json    a generation: format, model, index settings, splitter, the corpus
+                     folder it indexes, its segments in order and every article's hash
     .lock            held while a process opens, builds or updates the index
 
 A new generation is written whole, then CURRENT is pointed at it, and only then are
 the older generations and the segments no generation uses deleted: a crash at any
 moment leaves a sound index live.
+
+An index serves one corpus folder: `check_corpus` refuses to open it for another, so
+that one corpus is never re-embedded over another's index.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.config import IndexSettings
-from rag.errors import IndexCorruptError, RagError
+from rag.errors import ForeignIndexError, IndexCorruptError, RagError
 from rag.store.files import fsync_dir, write_synced
 from rag.store.index import Index
 from rag.store.segment import Segment
@@ -110,16 +113,85 @@ def load(index_dir: Path) -> Index | None:
         raise IndexCorruptError(f"{name} cannot be read: {exc}") from exc
 
 
+def peek(index_dir: Path, name: str) -> dict | None:
+    """A generation's manifest as saved, unchecked; None when it cannot be read (`load`
+    then says why)."""
+    try:
+        manifest = json.loads((index_dir / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def corpus_entry(index_dir: Path, corpus_dir: Path) -> dict:
+    """How a manifest names its corpus folder: its resolved absolute path, and the same
+    path relative to the index folder (so that a project moved whole keeps its index)."""
+    corpus = corpus_dir.resolve()
+    try:
+        relative: str | None = Path(os.path.relpath(corpus, index_dir.resolve())).as_posix()
+    except ValueError:  # another drive
+        relative = None
+    return {"path": str(corpus), "from_index": relative}
+
+
+def check_corpus(
+    index_dir: Path, manifest: dict, corpus_dir: Path, sources: Sequence[str] | None
+) -> None:
+    """ForeignIndexError unless the index in `index_dir` may serve `corpus_dir`.
+
+    It may when it records the same folder: the same resolved path, or the same path
+    relative to the index folder (the two moved together). An index of an earlier
+    version, which records no folder, may when it holds no article or shares one with
+    the corpus (`sources`, its articles' paths; None: not known, allowed); the next
+    write records the folder.
+    """
+    wanted = corpus_entry(index_dir, corpus_dir)
+    recorded = manifest.get("corpus")
+    fix = (
+        f"give another index folder for {corpus_dir} (--index-dir or RAG_INDEX_DIR; "
+        f"without one, each corpus folder gets its own), or delete {index_dir} to rebuild "
+        "it for this corpus"
+    )
+    if (index_dir / "uploads").is_dir() and any((index_dir / "uploads").iterdir()):
+        fix += " (its uploads/ would go too)"
+    if isinstance(recorded, dict):
+        same_path = recorded.get("path") == wanted["path"]
+        moved = (
+            wanted["from_index"] is not None and recorded.get("from_index") == wanted["from_index"]
+        )
+        if not (same_path or moved):
+            raise ForeignIndexError(
+                f"{index_dir} holds the index of the corpus folder {recorded.get('path')}, "
+                f"not of {wanted['path']}; {fix}"
+            )
+        return
+    documents = manifest.get("documents")
+    if sources is None or not isinstance(documents, dict) or not documents:
+        return
+    if not set(documents) & set(sources):
+        raise ForeignIndexError(
+            f"{index_dir} holds an index made by an earlier version, which does not record "
+            f"its corpus folder, and none of its {len(documents)} articles is in "
+            f"{wanted['path']}; {fix}"
+        )
+
+
 def manifest_of(
-    model: dict, settings: IndexSettings, splitter: str, segments: Sequence[Segment]
+    model: dict,
+    settings: IndexSettings,
+    splitter: str,
+    segments: Sequence[Segment],
+    corpus: dict | None = None,
 ) -> dict:
-    """A generation's record: `model` is the embedder's identity (name, weights hash, dim)."""
+    """A generation's record: `model` is the embedder's identity (name, weights hash, dim);
+    `corpus` is `corpus_entry` of the folder indexed (None: not recorded)."""
     return {
         "format": FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": model,
         "index_settings": settings.as_dict(),
         "splitter": splitter,
+        **({"corpus": corpus} if corpus is not None else {}),
         "segments": [s.entry for s in segments],
         "documents": {
             r.document.source: {

@@ -6,7 +6,8 @@ with a folder's articles, `add` takes new articles into the live index without
 reading the folder, `write` saves vectors computed elsewhere. Each embeds only the
 articles that changed and writes them as one new segment; the segments that lost no
 article stay as they are, and past MAX_SEGMENTS the smallest are merged into the new
-one (their vectors reused).
+one (their vectors reused). Given the corpus folder, each refuses an index that belongs
+to another one (`generations.check_corpus`) and records the folder in what it writes.
 """
 
 from __future__ import annotations
@@ -18,13 +19,24 @@ from pathlib import Path, PurePosixPath
 from typing import cast
 
 import numpy as np
+from tqdm import tqdm
 
 from rag.analysis.registry import ArticlePerson
 from rag.analysis.speakers import attribute
 from rag.config import IndexSettings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError
-from rag.store.generations import live_generation, load, locked, manifest_of, mismatch, publish
+from rag.store.generations import (
+    check_corpus,
+    corpus_entry,
+    live_generation,
+    load,
+    locked,
+    manifest_of,
+    mismatch,
+    peek,
+    publish,
+)
 from rag.store.index import Index
 from rag.store.segment import DocRecord, mean_vectors, new_segment
 from rag.store.segment_files import write_segment
@@ -86,15 +98,21 @@ def sync(
     skipped: Sequence[tuple[str, str]] = (),
     progress: bool = False,
     current: Index | None = None,
+    corpus: Path | None = None,
 ) -> tuple[Index, SyncReport]:
     """Open the index, bringing it in line with `documents`; embed only what changed.
 
     `current`, an index this process already holds, is used instead of reading the
-    saved one when it is still the live generation.
+    saved one when it is still the live generation. `corpus`, the folder the documents
+    come from: ForeignIndexError if the index is another folder's; None checks nothing.
     """
     with locked(index_dir):
-        old, because = _open(index_dir, embedder, settings, current)
-        return _update(index_dir, old, because, documents, embedder, settings, skipped, progress)
+        sources = [d.source for d in documents]
+        old, because = _open(index_dir, embedder, settings, current, corpus, sources)
+        entry = corpus_entry(index_dir, corpus) if corpus is not None else None
+        return _update(
+            index_dir, old, because, documents, embedder, settings, skipped, progress, entry
+        )
 
 
 def add(
@@ -104,31 +122,49 @@ def add(
     settings: IndexSettings,
     *,
     current: Index | None = None,
+    corpus: Path | None = None,
 ) -> tuple[Index, SyncReport] | None:
     """Index new or changed articles into the live index without reading the corpus folder.
 
     Embeds and writes these articles alone. None when the live index cannot take them
-    (missing, damaged, or built otherwise): then sync the whole folder.
+    (missing, damaged, built otherwise, or not yet recording `corpus`): then sync the
+    whole folder. ForeignIndexError if it is another corpus folder's index.
     """
     with locked(index_dir):
-        old, because = _open(index_dir, embedder, settings, current)
+        old, because = _open(index_dir, embedder, settings, current, corpus, None)
         if old is None or because:
+            return None
+        entry = corpus_entry(index_dir, corpus) if corpus is not None else None
+        if entry is not None and "corpus" not in old.manifest:
             return None
         wanted = {r.document.source: r.document for r in old.records}
         wanted.update((d.source, d) for d in documents)
         ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
-        return _update(index_dir, old, None, ordered, embedder, settings, (), False)
+        return _update(index_dir, old, None, ordered, embedder, settings, (), False, entry)
 
 
 def _open(
-    index_dir: Path, embedder: Embedder, settings: IndexSettings, current: Index | None
+    index_dir: Path,
+    embedder: Embedder,
+    settings: IndexSettings,
+    current: Index | None,
+    corpus: Path | None,
+    sources: Sequence[str] | None,
 ) -> tuple[Index | None, str | None]:
-    """The live index (`current` if still live) and, when it cannot serve, why not."""
+    """The live index (`current` if still live) and, when it cannot serve, why not.
+
+    ForeignIndexError, before anything is read further, when it is another corpus's.
+    """
     try:
         name = live_generation(index_dir)
         if name is None:
             return None, None
-        old = current if current is not None and current.generation == name else load(index_dir)
+        live = current is not None and current.generation == name
+        if corpus is not None:
+            manifest = current.manifest if live and current is not None else peek(index_dir, name)
+            if manifest is not None:  # unreadable: `load` says so, and it is rebuilt
+                check_corpus(index_dir, manifest, corpus, sources)
+        old = current if live and current is not None else load(index_dir)
         if old is None:  # CURRENT went away between the two reads
             return None, None
     except IndexCorruptError as exc:
@@ -163,8 +199,13 @@ def _update(
     settings: IndexSettings,
     skipped: Sequence[tuple[str, str]],
     progress: bool,
+    corpus: dict | None,
 ) -> tuple[Index, SyncReport]:
-    """Make `documents` the live index: what changed goes into one new segment."""
+    """Make `documents` the live index: what changed goes into one new segment.
+
+    `corpus` is recorded in the new generation; an index of an earlier version that
+    records none gets a generation of its own segments that does.
+    """
     where = _places(old)
     changed = {d.source for d in documents if not _unchanged(old, where, d)}
     report = SyncReport(
@@ -179,7 +220,10 @@ def _update(
     if old is None or reanalyse:
         keep: list[int] = []
     elif not (report.added or report.updated or report.removed):
-        return old, report
+        if corpus is None or "corpus" in old.manifest:
+            return old, report
+        manifest = manifest_of(embedder.identity(), settings, SPLITTER, old.segments, corpus)
+        return Index(old.segments, publish(index_dir, manifest), embedder.dim), report
     else:
         dirty = {where[s][0] for s in report.updated + report.removed}
         keep = _segments_kept(old, dirty)
@@ -187,9 +231,16 @@ def _update(
     # new or changed, else moved with its vectors.
     records: list[DocRecord] = []
     moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # record -> its vectors, reused
+    bar = _bar(
+        len(documents) if old is None or reanalyse else len(changed),
+        "analysing articles",
+        "article",
+        progress,
+    )
     for d in documents:
         if old is None or d.source in changed:
             records.append(analyse(d, settings, embedder))
+            bar.update()
             continue
         si, ri = where[d.source]
         if si in keep:
@@ -197,12 +248,14 @@ def _update(
         record = old.segments[si].records[ri]
         if reanalyse:
             again = analyse(d, settings, embedder)
+            bar.update()
             if not _same_rows(record, again):
                 records.append(again)  # its sentences or passages moved: embedded anew
                 continue
             record = again
         moved[len(records)] = old.segments[si].vectors_of(ri)
         records.append(record)
+    bar.close()
     fresh = [r for i, r in enumerate(records) if i not in moved]
     embedded = iter(_embed(fresh, embedder, settings, progress))
     vectors = [moved[i] if i in moved else next(embedded) for i in range(len(records))]
@@ -214,7 +267,9 @@ def _update(
         )
         segment.entry = write_segment(index_dir, segment)
         segments.append(segment)
-    manifest = publish(index_dir, manifest_of(embedder.identity(), settings, SPLITTER, segments))
+    manifest = publish(
+        index_dir, manifest_of(embedder.identity(), settings, SPLITTER, segments, corpus)
+    )
     whole = settings.passage_vectors == "embedded"
     report = replace(
         report,
@@ -222,6 +277,11 @@ def _update(
         embedded_passages=sum(len(r.passages) for r in fresh) if whole else 0,
     )
     return Index(segments, manifest, embedder.dim), report
+
+
+def _bar(total: int, label: str, unit: str, progress: bool) -> tqdm:
+    """A progress bar on stderr saying what it counts; silent without `progress` or work."""
+    return tqdm(total=total, desc=label, unit=f" {unit}s", disable=not progress or total == 0)
 
 
 def _same_rows(a: DocRecord, b: DocRecord) -> bool:
@@ -270,7 +330,8 @@ def _embed(
         texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
         if whole:
             texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
-    vectors = embedder.encode(texts, progress=progress)
+    label = "embedding sentences and passages" if whole else "embedding sentences"
+    vectors = embedder.encode(texts, progress=progress, label=label)
     out = []
     at = 0
     for r in records:
@@ -292,16 +353,20 @@ def write(
     passage_vectors: np.ndarray,
     embedder: Embedder,
     settings: IndexSettings,
+    *,
+    corpus: Path | None = None,
 ) -> Index:
     """Save analysed articles with vectors computed elsewhere as the live index.
 
     For importing an embedded corpus and for benchmarks (bench/grow.py); the vectors
-    must be the model's, row for row, or answers will be wrong.
+    must be the model's, row for row, or answers will be wrong. `corpus`, the folder
+    the articles are read from, is recorded (None: the first to open it claims it).
     """
     with locked(index_dir):
         segment = new_segment(records, [sentence_vectors], [passage_vectors], embedder.dim)
         segment.entry = write_segment(index_dir, segment)
+        entry = corpus_entry(index_dir, corpus) if corpus is not None else None
         manifest = publish(
-            index_dir, manifest_of(embedder.identity(), settings, SPLITTER, [segment])
+            index_dir, manifest_of(embedder.identity(), settings, SPLITTER, [segment], entry)
         )
         return Index([segment], manifest, embedder.dim)
