@@ -44,9 +44,11 @@ def main() -> int:
     url = args.url
     if url is None:
         from rag import Assistant
+        from rag.corpus import default_index_dir
         from ui.app import build_demo
 
-        demo = build_demo(Assistant(ROOT / "seeds", ROOT / "index"))
+        seeds = ROOT / "seeds"
+        demo = build_demo(Assistant(seeds, default_index_dir(seeds, ROOT / "index")))
         demo.queue(default_concurrency_limit=4, max_size=512)
         port = _free_port()
         demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)

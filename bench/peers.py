@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench.timing import cold_runs, interleaved, write_results  # noqa: E402
 from eval.rows import Row, load_rows  # noqa: E402
 from rag import Assistant  # noqa: E402
+from rag.corpus import default_index_dir  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
 REPEATS = 10
@@ -76,7 +77,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     try:
         # Builds, each after its model is loaded.
-        assistant = Assistant(corpus, ROOT / "index")
+        assistant = Assistant(corpus, default_index_dir(corpus, ROOT / "index"))
         assistant.embedder.encode(["load the model first"])
         from rag import store
 
@@ -112,7 +113,7 @@ def main() -> None:
             found = emb.search(row.question, 3)
             txtai_scores.append(score([(f["text"], paras[int(f["id"])][1]) for f in found], row))
 
-        rag_cold = cold(RAG_COLD, str(corpus), str(ROOT / "index"))
+        rag_cold = cold(RAG_COLD, str(corpus), str(default_index_dir(corpus, ROOT / "index")))
         txtai_cold = cold(TXTAI_COLD, str(tmp / "txtai-index"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

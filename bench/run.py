@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench.timing import cold_runs, interleaved, write_results  # noqa: E402
 from eval.rows import load_rows  # noqa: E402
 from rag import Assistant  # noqa: E402
+from rag.corpus import default_index_dir  # noqa: E402
 from rag.text import fold  # noqa: E402
 
 REPEATS = 20
@@ -165,7 +166,8 @@ def ui(index: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    corpus, index = ROOT / "seeds", ROOT / "index"
+    corpus = ROOT / "seeds"
+    index = default_index_dir(corpus, ROOT / "index")
     assistant = Assistant(corpus, index)
     questions = [r.question for r in load_rows(ROOT / "eval" / "qa.jsonl")]
     w = warm(assistant, questions)

@@ -36,7 +36,7 @@ CORPORA = (
     Corpus(
         "seeds",
         Path("seeds"),
-        Path("index"),
+        Path("index/eval-seeds"),
         Path("eval/qa.jsonl"),
         Path("eval/speakers.jsonl"),
     ),
