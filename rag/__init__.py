@@ -8,9 +8,16 @@ from rag.assistant import Assistant
 from rag.config import Confidence, IndexSettings, Settings, Weights
 from rag.corpus import default_index_dir
 from rag.embedding import Embedder
-from rag.errors import CorpusError, ForeignIndexError, IndexCorruptError, ModelError, RagError
+from rag.errors import (
+    CorpusError,
+    ForeignIndexError,
+    IndexCorruptError,
+    IndexNotReady,
+    ModelError,
+    RagError,
+)
 from rag.text import normalize
-from rag.types import Answer, Citation, Document, Quote, Sentence, SyncReport
+from rag.types import Answer, Citation, Document, Progress, Quote, Sentence, SyncReport
 
 __all__ = [
     "Answer",
@@ -22,8 +29,10 @@ __all__ = [
     "Embedder",
     "ForeignIndexError",
     "IndexCorruptError",
+    "IndexNotReady",
     "IndexSettings",
     "ModelError",
+    "Progress",
     "Quote",
     "RagError",
     "Sentence",

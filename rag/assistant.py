@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -34,7 +34,7 @@ from rag.corpus import (
     text_key,
 )
 from rag.embedding import Embedder
-from rag.errors import CorpusError
+from rag.errors import CorpusError, IndexNotReady
 from rag.query import Reading, read_question
 from rag.reader import Reader
 from rag.retrieval import Hits, boost, search, typed
@@ -47,7 +47,7 @@ from rag.search import (
     topic_cosines,
 )
 from rag.text import fold, normalize
-from rag.types import Answer, Document, PersonInfo, Sentence, SyncReport
+from rag.types import Answer, Document, PersonInfo, Progress, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +64,21 @@ class Assistant:
         settings: Settings | None = None,
         *,
         progress: bool = False,
+        listener: Callable[[Progress], None] | None = None,
+        build: bool = True,
         embedder: Embedder | None = None,
         reader: Reader | None = None,
     ) -> None:
         """Open the index of `corpus_dir` in `index_dir`, building or updating it.
 
         Without `index_dir`, the corpus folder's own: `rag.corpus.default_index_dir`.
-        ForeignIndexError if `index_dir` holds another corpus folder's index.
+        ForeignIndexError if `index_dir` holds another corpus folder's index. `progress`
+        shows bars on stderr while indexing; `listener` is told how far it has got.
+
+        `build=False` opens the last complete index as it is, without reading the corpus
+        folder, and returns at once: questions are answered from it while `sync()` (in
+        another thread, say) brings it up to date; with no index yet, `ask` raises
+        IndexNotReady until the first `sync()` ends. `ready` tells which.
         """
         self.settings = settings or Settings()
         self.corpus_dir = Path(corpus_dir)
@@ -89,10 +97,22 @@ class Assistant:
         if self.settings.reader:
             self.reader  # noqa: B018 - a missing or damaged reading model fails here, not mid-question
         self._progress = progress
+        self._listener = listener
         self._write_lock = threading.Lock()
         self._index: store.Index
         self._keys: dict[str, str] = {}  # an article's sha256 -> text_key of its text
-        self.report: SyncReport = self.sync()
+        self.progress: Progress | None = None  # the stage of the sync running, if any
+        self.ready = False  # whether the corpus folder has been read into the index
+        self.failure: str | None = None  # why the last sync failed, if it did
+        self.report: SyncReport
+        if build:
+            self.sync()
+        else:
+            found = store.open_live(
+                self.index_dir, self.embedder, self.settings.index, corpus=self.corpus_dir
+            )
+            self._index = found or store.Index([], {}, self.embedder.dim)
+            self.report = SyncReport(documents=len(self._index.records))
 
     @property
     def reader(self) -> Reader:
@@ -105,20 +125,48 @@ class Assistant:
     def sync(self) -> SyncReport:
         """Bring the index in line with the corpus folder; embed only what changed."""
         with self._write_lock:
-            documents, skipped = self._scan()
-            index, report = store.sync(
-                self.index_dir,
-                documents,
-                self.embedder,
-                self.settings.index,
-                skipped=skipped,
-                progress=self._progress,
-                current=getattr(self, "_index", None),
-                corpus=self.corpus_dir,
-            )
-            self._index = index
-            self.report = report
-            return report
+            try:
+                return self._sync()
+            except Exception as exc:
+                self.failure = f"{type(exc).__name__}: {exc}"
+                raise
+
+    def _sync(self) -> SyncReport:
+        """The sync itself, under the write lock."""
+        documents, skipped = self._scan()
+        index, report = store.sync(
+            self.index_dir,
+            documents,
+            self.embedder,
+            self.settings.index,
+            skipped=skipped,
+            progress=self._progress,
+            current=getattr(self, "_index", None),
+            corpus=self.corpus_dir,
+            listener=self._heard,
+        )
+        self._index = index
+        self.report = report
+        self.progress = None
+        self.ready = True
+        self.failure = None
+        return report
+
+    def _heard(self, progress: Progress) -> None:
+        self.progress = progress
+        if self._listener is not None:
+            self._listener(progress)
+
+    def building(self) -> str:
+        """What indexing is doing now, for people ("analysing articles: 120 of 1,807,
+        about 1 min left"); "" when the index is up to date."""
+        if self.ready:
+            return ""
+        if self.failure is not None:
+            return f"Indexing the articles failed ({self.failure}); see the log."
+        now = self.progress
+        stage = now.describe() if now is not None else "reading the corpus folder"
+        return f"The articles are being indexed ({stage}); ask again when it is done."
 
     def _scan(self) -> tuple[list[Document], list[tuple[str, str]]]:
         """The corpus folder's articles and the uploads, sorted by source; and what failed.
@@ -263,6 +311,8 @@ class Assistant:
         """
         self._check(question, k)
         index = self._index  # one snapshot for the whole question
+        if not self.ready and not index.records:
+            raise IndexNotReady(self.building())
         reading = read_question(question, history, index.people, self.settings)
         if reading.unknown:
             note = f"No one called {reading.who} is named in the articles."

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from tqdm import tqdm
 
 from rag.checksum import sha256_file
 from rag.errors import ModelError
@@ -149,16 +149,14 @@ class Embedder:
         texts: list[str],
         *,
         batch_size: int = 64,
-        progress: bool = False,
-        label: str = "embedding texts",
+        done: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Embed corpus texts with sentence-transformers (the reference path).
 
-        With `progress`, a bar on stderr named `label` ("embedding sentences") counts
-        the texts, where sentence-transformers' own would say "Batches". The texts go
-        to the model longest first in runs of whole batches, the order it batches them
-        in itself, so the batches are (but for texts of equal length) the ones one call
-        would make.
+        `done` is called with the number of texts embedded after each run of batches
+        (the store's progress bars and listeners count them). The texts go to the model
+        longest first in runs of whole batches, the order it batches them in itself, so
+        the batches are (but for texts of equal length) the ones one call would make.
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -166,17 +164,17 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         run = batch_size * 4
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with tqdm(total=len(texts), desc=label, unit=" texts", disable=not progress) as bar:
-            for at in range(0, len(order), run):
-                ids = order[at : at + run]
-                out[ids] = model.encode(
-                    [texts[i] for i in ids],
-                    batch_size=batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                bar.update(len(ids))
+        for at in range(0, len(order), run):
+            ids = order[at : at + run]
+            out[ids] = model.encode(
+                [texts[i] for i in ids],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            if done is not None:
+                done(len(ids))
         return out
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

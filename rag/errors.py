@@ -24,3 +24,7 @@ class ModelError(RagError):
 
 class ForeignIndexError(RagError):
     """The index folder holds the index of another corpus folder; it is left untouched."""
+
+
+class IndexNotReady(RagError):
+    """The corpus is still being indexed for the first time; nothing can be answered yet."""

@@ -159,3 +159,34 @@ class SyncReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.rebuilt_because)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far indexing has got: one stage, counted in what it counts."""
+
+    stage: str  # what is being done and counted: "analysing articles", "embedding sentences"
+    done: int
+    total: int
+    elapsed_s: float  # since the stage began
+
+    @property
+    def left_s(self) -> float | None:
+        """Seconds the stage has still to go at its pace so far; None before any is done."""
+        if self.done <= 0 or self.elapsed_s <= 0:
+            return None
+        return self.elapsed_s / self.done * max(self.total - self.done, 0)
+
+    def describe(self) -> str:
+        """One line for people: "analysing articles: 1,200 of 1,807, about 40 s left"."""
+        line = f"{self.stage}: {self.done:,} of {self.total:,}"
+        left = self.left_s
+        if left is not None and self.done < self.total:
+            line += f", about {_duration(left)} left"
+        return line
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"

@@ -307,3 +307,59 @@ def test_plain_text_shows_notes_speakers_every_place_and_no_terminal_controls():
     assert to_text([], note="No one called Oster is named.") == (
         f"No one called Oster is named.\n\n{NO_ANSWER}"
     )
+
+
+def _town_news(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"brief-{i:03d}.txt").write_text(
+            f"Harbour notes {i}\n\nThe harbour of Tarnby logged {100 + i} boats in week {i}.\n"
+            f'"It was a busy week," harbour master Oda Lindqvist said of week {i}.\n',
+            encoding="utf-8",
+        )
+
+
+def test_an_index_being_built_is_served_from_the_last_complete_one(tmp_path, embedder):
+    from rag import IndexNotReady, Progress
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    _town_news(corpus, 12)
+    # No index yet: it opens at once, and a question says the index is being built.
+    first = Assistant(corpus, index, build=False, embedder=embedder)
+    assert not first.ready and first.documents() == []
+    with pytest.raises(IndexNotReady, match="being indexed"):
+        first.ask("How many boats did the harbour log?")
+    heard: list[Progress] = []
+    second = Assistant(corpus, index, build=False, embedder=embedder, listener=heard.append)
+    second.sync()
+    stages = {p.stage for p in heard}
+    assert stages == {"analysing articles", "embedding sentences"}
+    for stage in stages:
+        counts = [p for p in heard if p.stage == stage]
+        assert [p.done for p in counts] == sorted(p.done for p in counts)  # it only goes on
+        assert counts[-1].done == counts[-1].total > 0
+    assert next(p for p in heard if p.stage == "analysing articles").total == 12
+    assert second.ready and second.building() == ""
+    assert second.ask("How many boats did the harbour log in week 3?").quotes
+    # With an index, a new article is not there until the sync ends; answers come meanwhile.
+    (corpus / "late.txt").write_text(
+        "Ferry strike in Tarnby\n\nFerry crews in Tarnby will strike on Friday over pay.\n",
+        encoding="utf-8",
+    )
+    third = Assistant(corpus, index, build=False, embedder=embedder)
+    assert not third.ready and len(third.documents()) == 12
+    assert "being indexed" in third.building()
+    assert third.ask("How many boats did the harbour log in week 3?").quotes
+    assert "late.txt" not in {d.source for d in third.documents()}
+    third.sync()
+    assert third.ask("When will the ferry crews strike?").quotes[0].source == "late.txt"
+
+
+def test_progress_says_how_much_is_left():
+    from rag import Progress
+
+    p = Progress("analysing articles", 300, 1200, 30.0)
+    assert p.left_s == pytest.approx(90.0)
+    assert p.describe() == "analysing articles: 300 of 1,200, about 2 min left"
+    assert Progress("embedding sentences", 0, 50, 0.0).describe() == "embedding sentences: 0 of 50"
+    assert Progress("embedding sentences", 40, 50, 8.0).describe().endswith("about 2 s left")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import socket
@@ -26,6 +27,7 @@ from ui.app import (
 )
 from ui.corpus import PAGE_SIZE, Catalogue, Listing, headline_topics, paginate, search_key
 
+ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -510,3 +512,96 @@ def test_people_and_article_panels_in_a_browser(newsroom_app):
         assert "page 1 of 1" in info.inner_text()  # a new search starts on page 1
         page.screenshot(path=str(ARTIFACTS / "articles.png"))
         browser.close()
+
+
+def _harbour_briefs(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"brief-{i:03d}.txt").write_text(
+            f"Quay works {i}\n\nThe quay of Nesbyen was dredged to {4 + i % 5} metres in week {i}.\n"
+            f'"Ships can come in again," port engineer Runa Falk said of week {i}.\n',
+            encoding="utf-8",
+        )
+
+
+def test_the_page_says_the_index_is_being_built_and_fills_in_when_it_is(tmp_path, embedder):
+    import gradio as gr
+
+    corpus = tmp_path / "corpus"
+    _harbour_briefs(corpus, 6)
+    assistant = Assistant(corpus, tmp_path / "index", build=False, embedder=embedder)
+    handlers = Handlers(assistant)
+    assert handlers.status().startswith("**Indexing.**")
+    assert "nothing to answer from yet" in handlers.status()
+    chat, history, box, *_ = handlers.respond("How deep was the quay dredged?", [], [])
+    assert "being indexed" in chat[-1]["content"] and box == "How deep was the quay dredged?"
+    with pytest.raises(gr.Error, match="being indexed"):
+        handlers.ask_api("How deep was the quay dredged?")
+    line, timer, shown, *rest = handlers.tick(False)
+    assert line["visible"] is True and shown is False and len(rest) == 13
+    assistant.sync()
+    line, timer, shown, summary, *rest = handlers.tick(False)
+    assert line["visible"] is False and shown is True and "**6** articles" in summary
+    assert handlers.status() == ""
+    _, again, *_ = handlers.tick(True)  # a page that shows the new index: nothing to redo
+    chat, *_ = handlers.respond("How deep was the quay dredged in week 2?", [], [])
+    assert "Quay works" in chat[-1]["content"] or "dredged" in chat[-1]["content"]
+
+
+@pytest.mark.slow
+def test_the_app_serves_while_a_new_corpus_is_indexed(tmp_path):
+    """`python ui/app.py` on a corpus it has never indexed: the page answers requests
+    while the index is built, and says so; then it answers from the new index."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from gradio_client import Client
+
+    corpus = tmp_path / "corpus"
+    _harbour_briefs(corpus, 400)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RAG_CORPUS_DIR": str(corpus),
+        "RAG_INDEX_DIR": str(tmp_path / "index"),
+        "GRADIO_SERVER_PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "ui" / "app.py")], env=env, stdout=out, stderr=out
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"the page never came up:\n{log.read_text()}")
+        client = Client(url, verbose=False)
+        early = "index up to date" not in log.read_text()
+        try:
+            result = client.predict("How deep was the quay dredged in week 7?", api_name="/ask")
+            assert not early or "index up to date" in log.read_text(), "answered before the index"
+        except Exception as exc:  # noqa: BLE001 - gradio_client wraps the gr.Error
+            assert "being indexed" in str(exc), exc
+        assert early, "the index was complete before the page came up: no serving while indexing"
+        for _ in range(600):
+            if "index up to date" in log.read_text():
+                break
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.5)
+        result = client.predict("How deep was the quay dredged in week 7?", api_name="/ask")
+        assert result["quotes"], result
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -13,6 +13,7 @@ import html
 import logging
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from rag import Answer, Assistant, CorpusError, Document, Quote, RagError  # noqa: E402
+from rag import Answer, Assistant, CorpusError, Document, IndexNotReady, Quote, RagError  # noqa: E402
 from rag.answer import escape_markdown, short_title  # noqa: E402
 from ui.corpus import (  # noqa: E402
     PAGE_SIZE,
@@ -176,12 +177,19 @@ class Handlers:
     # -- the chat ---------------------------------------------------------------------------------
     def respond(
         self, message: str, chat: list, history: list[str]
-    ) -> tuple[list, list[str], str, Any, str, list[Quote]]:
+    ) -> tuple[list, list[str], str, Any, Any, list[Quote]]:
         """A question asked in the chat: the new chat, history, citations and evidence."""
         try:
             answer = self.assistant.ask(message or "", history=history or [])
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
+        except IndexNotReady as exc:  # the first index is still being built: say so in the chat
+            chat = [
+                *(chat or []),
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": f"*{escape_markdown(str(exc))}*"},
+            ]
+            return chat, history or [], message, gr.update(), gr.update(), []
         chat = [
             *(chat or []),
             {"role": "user", "content": message},
@@ -196,7 +204,7 @@ class Handlers:
 
     def ask_example(
         self, sample: list | None, chat: list, history: list[str]
-    ) -> tuple[list, list[str], str, Any, str, list[Quote]]:
+    ) -> tuple[list, list[str], str, Any, Any, list[Quote]]:
         """An example chosen: asked in the chat as a new question, never read as a follow-up
         ("What about X?" after "What did Y say?" would be Y on X)."""
         if not sample:
@@ -205,7 +213,7 @@ class Handlers:
 
     def ask_person(
         self, row: list | None, chat: list, history: list[str]
-    ) -> tuple[list, list[str], str, Any, str, list[Quote]]:
+    ) -> tuple[list, list[str], str, Any, Any, list[Quote]]:
         """A person chosen in the people panel: "What did <name> say?" asked in the chat."""
         if not row:
             raise gr.Error("Choose a person first.")
@@ -273,6 +281,41 @@ class Handlers:
     def summary(self) -> str:
         return corpus_summary(self.view.catalogue())
 
+    # -- indexing -------------------------------------------------------------------------------
+    def status(self) -> str:
+        """The line over the page while the corpus is indexed; "" once it is up to date."""
+        building = self.assistant.building()
+        if not building:
+            return ""
+        ready = bool(self.assistant.documents())
+        since = (
+            "the last complete index answers meanwhile" if ready else "nothing to answer from yet"
+        )
+        return f"**Indexing.** {escape_markdown(building)} ({since}.)"
+
+    def tick(self, shown: bool) -> tuple[Any, ...]:
+        """Each second while indexing: the status line; once the index is up to date, the
+        page's lists, counts and examples afresh and the timer stopped. `shown`: whether
+        this page has shown the up-to-date index (a page state)."""
+        line = self.status()
+        if line or shown:
+            keep = [gr.skip()] * (1 + 5 + 5 + 2)
+            return (
+                gr.update(value=line, visible=bool(line)),
+                gr.Timer(active=bool(line)),
+                shown,
+                *keep,
+            )
+        return (
+            gr.update(value="", visible=False),
+            gr.Timer(active=False),
+            True,
+            self.summary(),
+            *self.people(),
+            *self.articles(),
+            *self.examples(),
+        )
+
     def upload(self, files: list[str] | None) -> str:
         """Add each file to the corpus; what became of each."""
         if not files:
@@ -296,7 +339,7 @@ class Handlers:
         """
         try:
             return self.assistant.ask(question).to_dict()
-        except ValueError as exc:
+        except (ValueError, IndexNotReady) as exc:
             raise gr.Error(str(exc)) from exc
 
 
@@ -347,6 +390,9 @@ class Page:
     files: gr.File
     add: gr.Button
     status: gr.Markdown
+    indexing: gr.Markdown  # the line saying how far indexing has got, while it runs
+    timer: gr.Timer  # ticks while indexing
+    up_to_date: gr.State  # whether this page shows the up-to-date index
 
 
 def _pager(
@@ -390,6 +436,10 @@ def _layout(handlers: Handlers) -> Page:
         "# Ask the articles\nEvery answer is made only of verbatim quotes from the articles, "
         "each cited. When nothing in them answers, it says so."
     )
+    line = handlers.status()
+    indexing = gr.Markdown(line, visible=bool(line), elem_id="index-status")
+    timer = gr.Timer(1.0, active=bool(line))
+    up_to_date = gr.State(not line)
     history, quotes = gr.State([]), gr.State([])
     examples = handlers.view.examples()
     with gr.Row():
@@ -470,6 +520,9 @@ def _layout(handlers: Handlers) -> Page:
         files,
         add,
         status,
+        indexing,
+        timer,
+        up_to_date,
     )
 
 
@@ -519,8 +572,36 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
             handlers.examples, None, [page.examples, page.question], **private
         )
         demo.load(handlers.examples, None, [page.examples, page.question], **private)
+        page.timer.tick(
+            handlers.tick,
+            page.up_to_date,
+            [
+                page.indexing,
+                page.timer,
+                page.up_to_date,
+                page.summary,
+                *page.people.shown,
+                *page.articles.shown,
+                page.examples,
+                page.question,
+            ],
+            show_progress="hidden",
+            **private,
+        )
         gr.api(handlers.ask_api, api_name="ask")
     return demo
+
+
+def index_in_background(assistant: Assistant) -> None:
+    """Bring the index up to date (the page shows how far it has got); log what was skipped."""
+    try:
+        report = assistant.sync()
+    except RagError as exc:  # the page says so too (Assistant.building)
+        logging.error("indexing failed: %s", exc)
+        return
+    for source, reason in report.skipped:
+        logging.warning("skipped %s: %s", source, reason)
+    logging.info("index up to date: %d articles", report.documents)
 
 
 def main() -> None:
@@ -530,9 +611,10 @@ def main() -> None:
     from rag.corpus import default_index_dir  # the corpus folder's own index, as the CLI's
 
     index = os.environ.get("RAG_INDEX_DIR") or default_index_dir(corpus, ROOT / "index")
-    assistant = Assistant(corpus, index, progress=True)
-    for source, reason in assistant.report.skipped:
-        logging.warning("skipped %s: %s", source, reason)
+    # The page is served at once from the last complete index (or says the index is
+    # being built) while the corpus folder is read and indexed in the background.
+    assistant = Assistant(corpus, index, progress=True, build=False)
+    threading.Thread(target=index_in_background, args=(assistant,), daemon=True).start()
     demo = build_demo(assistant)
     # Questions take milliseconds and the Assistant is thread-safe: a few run at once.
     demo.queue(default_concurrency_limit=4, max_size=512)

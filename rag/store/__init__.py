@@ -37,7 +37,7 @@ The modules, in the order data flows through them:
 
 from rag.store.generations import CURRENT, live_generation, load
 from rag.store.index import Index
-from rag.store.pipeline import SPLITTER, add, analyse, sync, write
+from rag.store.pipeline import SPLITTER, add, analyse, open_live, sync, write
 from rag.store.segment import DocRecord, Segment
 from rag.store.segment_files import FORMAT_VERSION
 
@@ -52,6 +52,7 @@ __all__ = [
     "analyse",
     "live_generation",
     "load",
+    "open_live",
     "sync",
     "write",
 ]

@@ -13,6 +13,7 @@ to another one (`generations.check_corpus`) and records the folder in what it wr
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -41,7 +42,7 @@ from rag.store.index import Index
 from rag.store.segment import DocRecord, mean_vectors, new_segment
 from rag.store.segment_files import write_segment
 from rag.text import fold, split_sentences
-from rag.types import Document, Speech, SyncReport
+from rag.types import Document, Progress, Speech, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +100,39 @@ def sync(
     progress: bool = False,
     current: Index | None = None,
     corpus: Path | None = None,
+    listener: Listener | None = None,
 ) -> tuple[Index, SyncReport]:
     """Open the index, bringing it in line with `documents`; embed only what changed.
 
     `current`, an index this process already holds, is used instead of reading the
     saved one when it is still the live generation. `corpus`, the folder the documents
     come from: ForeignIndexError if the index is another folder's; None checks nothing.
+    With `progress`, bars on stderr count the work; `listener` is told of it as it goes.
     """
     with locked(index_dir):
         sources = [d.source for d in documents]
         old, because = _open(index_dir, embedder, settings, current, corpus, sources)
         entry = corpus_entry(index_dir, corpus) if corpus is not None else None
+        shown = _Shown(progress, listener)
         return _update(
-            index_dir, old, because, documents, embedder, settings, skipped, progress, entry
+            index_dir, old, because, documents, embedder, settings, skipped, shown, entry
         )
+
+
+def open_live(
+    index_dir: Path, embedder: Embedder, settings: IndexSettings, corpus: Path | None = None
+) -> Index | None:
+    """The saved index as it is, without reading the corpus folder, if it can answer.
+
+    None when there is none, it is damaged, or it was built with another model or other
+    index settings (its vectors would not fit the questions'). An index whose articles
+    are only to be analysed again still answers. ForeignIndexError as `sync`.
+    """
+    with locked(index_dir):
+        old, because = _open(index_dir, embedder, settings, None, corpus, None)
+    if old is None or (because is not None and not because.startswith(REANALYSE)):
+        return None
+    return old
 
 
 def add(
@@ -140,7 +160,7 @@ def add(
         wanted = {r.document.source: r.document for r in old.records}
         wanted.update((d.source, d) for d in documents)
         ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
-        return _update(index_dir, old, None, ordered, embedder, settings, (), False, entry)
+        return _update(index_dir, old, None, ordered, embedder, settings, (), _QUIET, entry)
 
 
 def _open(
@@ -182,7 +202,7 @@ def _open(
         # Only the analysis changed: every article is read again, and its vectors are
         # kept wherever its sentences and passages come out the same.
         log.warning("analysing the articles again: %s", reason)
-        return old, f"the articles are analysed again: {reason}"
+        return old, f"{REANALYSE}: {reason}"
     if reason:
         because = f"the saved index does not fit: {reason}"
         log.warning("rebuilding the index: %s", because)
@@ -198,7 +218,7 @@ def _update(
     embedder: Embedder,
     settings: IndexSettings,
     skipped: Sequence[tuple[str, str]],
-    progress: bool,
+    shown: _Shown,
     corpus: dict | None,
 ) -> tuple[Index, SyncReport]:
     """Make `documents` the live index: what changed goes into one new segment.
@@ -231,11 +251,11 @@ def _update(
     # new or changed, else moved with its vectors.
     records: list[DocRecord] = []
     moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # record -> its vectors, reused
-    bar = _bar(
-        len(documents) if old is None or reanalyse else len(changed),
+    bar = _Meter(
         "analysing articles",
+        len(documents) if old is None or reanalyse else len(changed),
         "article",
-        progress,
+        shown,
     )
     for d in documents:
         if old is None or d.source in changed:
@@ -257,7 +277,7 @@ def _update(
         records.append(record)
     bar.close()
     fresh = [r for i, r in enumerate(records) if i not in moved]
-    embedded = iter(_embed(fresh, embedder, settings, progress))
+    embedded = iter(_embed(fresh, embedder, settings, shown))
     vectors = [moved[i] if i in moved else next(embedded) for i in range(len(records))]
 
     segments = [old.segments[i] for i in keep] if old is not None else []
@@ -279,9 +299,47 @@ def _update(
     return Index(segments, manifest, embedder.dim), report
 
 
-def _bar(total: int, label: str, unit: str, progress: bool) -> tqdm:
-    """A progress bar on stderr saying what it counts; silent without `progress` or work."""
-    return tqdm(total=total, desc=label, unit=f" {unit}s", disable=not progress or total == 0)
+Listener = Callable[[Progress], None]
+REANALYSE = "the articles are analysed again"
+
+
+class _Shown:
+    """Where progress goes: bars on stderr (`bars`), a listener, both or neither."""
+
+    def __init__(self, bars: bool, listener: Listener | None) -> None:
+        self.bars = bars
+        self.listener = listener
+
+
+_QUIET = _Shown(False, None)
+
+
+class _Meter:
+    """One stage's count: a bar on stderr saying what it counts, and the listener told
+    (at most five times a second, and at the start and the end)."""
+
+    def __init__(self, stage: str, total: int, unit: str, shown: _Shown) -> None:
+        self.stage, self.total, self.done = stage, total, 0
+        self.listener = shown.listener if total else None
+        self.bar = tqdm(
+            total=total, desc=stage, unit=f" {unit}s", disable=not shown.bars or not total
+        )
+        self.started = self._told = time.perf_counter()
+        self._tell(force=True)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.bar.update(n)
+        self._tell(force=self.done >= self.total)
+
+    def _tell(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self.listener is not None and (force or now - self._told >= 0.2):
+            self._told = now
+            self.listener(Progress(self.stage, self.done, self.total, now - self.started))
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _same_rows(a: DocRecord, b: DocRecord) -> bool:
@@ -317,7 +375,7 @@ def _segments_kept(old: Index, dirty: set[int]) -> list[int]:
 
 
 def _embed(
-    records: Sequence[DocRecord], embedder: Embedder, settings: IndexSettings, progress: bool
+    records: Sequence[DocRecord], embedder: Embedder, settings: IndexSettings, shown: _Shown
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Sentence and passage vectors of each record, from one call of the model.
 
@@ -330,8 +388,14 @@ def _embed(
         texts += [fold(r.sentence_text(j)) for j in range(len(r.sentences))]
         if whole:
             texts += [fold(r.passage_text(p)) for p in range(len(r.passages))]
-    label = "embedding sentences and passages" if whole else "embedding sentences"
-    vectors = embedder.encode(texts, progress=progress, label=label)
+    meter = _Meter(
+        "embedding sentences and passages" if whole else "embedding sentences",
+        len(texts),
+        "text",
+        shown,
+    )
+    vectors = embedder.encode(texts, done=meter.update)
+    meter.close()
     out = []
     at = 0
     for r in records:
