@@ -166,7 +166,7 @@ class Assistant:
             return f"Indexing the articles failed ({self.failure}); see the log."
         now = self.progress
         stage = now.describe() if now is not None else "reading the corpus folder"
-        return f"The articles are being indexed ({stage}); ask again when it is done."
+        return f"The articles are being indexed ({stage})."
 
     def _scan(self) -> tuple[list[Document], list[tuple[str, str]]]:
         """The corpus folder's articles and the uploads, sorted by source; and what failed.
@@ -312,7 +312,7 @@ class Assistant:
         self._check(question, k)
         index = self._index  # one snapshot for the whole question
         if not self.ready and not index.records:
-            raise IndexNotReady(self.building())
+            raise IndexNotReady(f"{self.building()[:-1]}; ask again when it is done.")
         reading = read_question(question, history, index.people, self.settings)
         if reading.unknown:
             note = f"No one called {reading.who} is named in the articles."

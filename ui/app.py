@@ -289,9 +289,11 @@ class Handlers:
             return ""
         ready = bool(self.assistant.documents())
         since = (
-            "the last complete index answers meanwhile" if ready else "nothing to answer from yet"
+            "Questions are answered from the last complete index meanwhile."
+            if ready
+            else "There is nothing to answer from until it is done."
         )
-        return f"**Indexing.** {escape_markdown(building)} ({since}.)"
+        return f"**Indexing.** {escape_markdown(building)} {since}"
 
     def tick(self, shown: bool) -> tuple[Any, ...]:
         """Each second while indexing: the status line; once the index is up to date, the
