@@ -92,6 +92,7 @@ def sync(
     `current`, an index this process already holds, is used instead of reading the
     saved one when it is still the live generation.
     """
+    embedder.preload()  # the encoder loads while the index is read
     with locked(index_dir):
         old, because = _open(index_dir, embedder, settings, current)
         return _update(index_dir, old, because, documents, embedder, settings, skipped, progress)
