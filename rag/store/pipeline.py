@@ -109,6 +109,7 @@ def sync(
     come from: ForeignIndexError if the index is another folder's; None checks nothing.
     With `progress`, bars on stderr count the work; `listener` is told of it as it goes.
     """
+    embedder.preload()  # the encoder loads while the index is read
     with locked(index_dir):
         sources = [d.source for d in documents]
         old, because = _open(index_dir, embedder, settings, current, corpus, sources)
