@@ -31,6 +31,8 @@ def write_results(text: str) -> None:
         head, sections = blocks[0], blocks[1:]
     else:
         head, sections = "", blocks
+    head = head.rstrip("\n") + "\n\n" if head.strip() else ""
+    sections = [b.rstrip("\n") + "\n\n" for b in sections]  # a blank line between parts
     text = text.rstrip("\n") + "\n\n"
     if text.startswith("## "):
         keys = [_key(b) for b in sections]
