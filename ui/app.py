@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gradio as gr
+# One BLAS thread per product, set before NumPy loads (the environment may say otherwise):
+# the page answers several questions at once, and on 2 busy cores two threads per small
+# product made embedding a question 1.0 s against 35 ms, a cold build 5.5 s against 3.6 s
+# (bench/start.py, bench/RESULTS.md).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import gradio as gr  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
