@@ -1,8 +1,11 @@
 """Many users at once: concurrent gradio_client sessions asking through the running UI's API.
 
     python bench/load.py [--clients 50] [--questions 20] [--url http://127.0.0.1:7860/]
+    python bench/load.py --corpus bbc     # the BBC stories (../shared), their eval questions
 
-Without --url it starts the app on a free loopback port itself. Every answer must equal
+Without --url it starts the app on a free loopback port itself, over the corpus of
+eval/corpora.py named by --corpus (default: the seeds) and its eval index folder, asking
+the first --questions of its question-answer file. Every answer must equal
 the one a single client gets first; the script prints errors, p50/p95 latency and
 throughput, and exits non-zero on any error or mismatch. Requests only go to loopback.
 """
@@ -34,7 +37,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--url", default=None)
+    parser.add_argument("--corpus", default="seeds", help="a corpus of eval/corpora.py")
     args = parser.parse_args()
+
+    from eval.corpora import corpus
+
+    chosen = corpus(args.corpus)
+    missing = chosen.missing()
+    if missing:
+        print(f"{chosen.name}: {missing}", file=sys.stderr)
+        return 2
 
     from gradio_client import Client
 
@@ -44,11 +56,9 @@ def main() -> int:
     url = args.url
     if url is None:
         from rag import Assistant
-        from rag.corpus import default_index_dir
         from ui.app import build_demo
 
-        seeds = ROOT / "seeds"
-        demo = build_demo(Assistant(seeds, default_index_dir(seeds, ROOT / "index")))
+        demo = build_demo(Assistant(ROOT / chosen.corpus_dir, ROOT / chosen.index_dir))
         demo.queue(default_concurrency_limit=4, max_size=512)
         port = _free_port()
         demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
@@ -56,7 +66,7 @@ def main() -> int:
     if not url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("the load goes to loopback addresses only")
 
-    questions = [r.question for r in load_rows(ROOT / "eval" / "qa.jsonl")][: args.questions]
+    questions = [r.question for r in load_rows(ROOT / chosen.qa)][: args.questions]
     reference_client = Client(url, verbose=False)
     reference, alone = {}, []
     for q in questions:  # one client alone first: the answers to match, and the base latency
