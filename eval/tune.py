@@ -30,7 +30,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from eval.calibration import apply_threshold, calibrate  # noqa: E402
 from eval.corpora import present  # noqa: E402
 from eval.rows import Row, load_rows  # noqa: E402
-from eval.scoring import RowResult, figures, run  # noqa: E402
+from eval.scoring import Figures, RowResult, figures, run  # noqa: E402
 from rag import Assistant, Confidence, Embedder, Settings, Weights  # noqa: E402
 
 FUSION = {
@@ -112,10 +112,7 @@ def confidence(bases: Bases, rows: DevRows) -> None:
     keys = list(CONFIDENCE)
     for values in itertools.product(*(CONFIDENCE[k] for k in keys)):
         conf = Confidence(**dict(zip(keys, values, strict=True)))
-        raw = _run(bases, rows, confidence=conf)
-        threshold = calibrate(raw)
-        f = figures(apply_threshold(raw, threshold))
-        auc = roc_auc_score([r.answerable for r in raw], [r.confidence for r in raw])
+        f, threshold, auc = _at_threshold(_run(bases, rows, confidence=conf))
         found.append((f.abstain_recall, f.hit3, auc, threshold, conf, f))
     found.sort(key=lambda x: x[:3], reverse=True)
     for recall, hit3, auc, threshold, conf, f in found[:8]:
@@ -159,10 +156,16 @@ def reading(bases: Bases, rows: DevRows) -> None:
         print(f"  {setting}: {line}")
 
 
-def _stage3_row(raw: Sequence[RowResult]) -> tuple[float, float, float, str]:
+def _at_threshold(raw: Sequence[RowResult]) -> tuple[Figures, float, float]:
+    """Figures at the threshold calibrated on these rows, the threshold, and the ROC AUC
+    of their confidence (answerable vs not) over all thresholds."""
     threshold = calibrate(raw)
-    f = figures(apply_threshold(raw, threshold))
     auc = roc_auc_score([r.answerable for r in raw], [r.confidence for r in raw])
+    return figures(apply_threshold(raw, threshold)), threshold, float(auc)
+
+
+def _stage3_row(raw: Sequence[RowResult]) -> tuple[float, float, float, str]:
+    f, threshold, auc = _at_threshold(raw)
     line = (
         f"abstention recall {f.abstain_recall:.4f} hit@3 {f.hit3:.4f} MRR {f.mrr:.4f} (false "
         f"abstain {f.false_abstain:.4f}) AUC {auc:.4f} threshold {threshold}"

@@ -164,9 +164,11 @@ class Assistant:
             return ""
         if self.failure is not None:
             return f"Indexing the articles failed ({self.failure}); see the log."
+        return f"The articles are being indexed ({self._stage()})."
+
+    def _stage(self) -> str:
         now = self.progress
-        stage = now.describe() if now is not None else "reading the corpus folder"
-        return f"The articles are being indexed ({stage})."
+        return now.describe() if now is not None else "reading the corpus folder"
 
     def _scan(self) -> tuple[list[Document], list[tuple[str, str]]]:
         """The corpus folder's articles and the uploads, sorted by source; and what failed.
@@ -312,7 +314,11 @@ class Assistant:
         self._check(question, k)
         index = self._index  # one snapshot for the whole question
         if not self.ready and not index.records:
-            raise IndexNotReady(f"{self.building()[:-1]}; ask again when it is done.")
+            if self.failure is not None:
+                raise IndexNotReady(self.building())
+            raise IndexNotReady(
+                f"The articles are being indexed ({self._stage()}); ask again when it is done."
+            )
         reading = read_question(question, history, index.people, self.settings)
         if reading.unknown:
             note = f"No one called {reading.who} is named in the articles."

@@ -130,10 +130,8 @@ def open_live(
     are only to be analysed again still answers. ForeignIndexError as `sync`.
     """
     with locked(index_dir):
-        old, because = _open(index_dir, embedder, settings, None, corpus, None)
-    if old is None or (because is not None and not because.startswith(REANALYSE)):
-        return None
-    return old
+        old, _ = _open(index_dir, embedder, settings, None, corpus, None)
+    return old  # `_open` gives an index only when its vectors serve (at most re-analysed)
 
 
 def add(
@@ -203,7 +201,7 @@ def _open(
         # Only the analysis changed: every article is read again, and its vectors are
         # kept wherever its sentences and passages come out the same.
         log.warning("analysing the articles again: %s", reason)
-        return old, f"{REANALYSE}: {reason}"
+        return old, f"the articles are analysed again: {reason}"
     if reason:
         because = f"the saved index does not fit: {reason}"
         log.warning("rebuilding the index: %s", because)
@@ -301,7 +299,6 @@ def _update(
 
 
 Listener = Callable[[Progress], None]
-REANALYSE = "the articles are analysed again"
 
 
 class _Shown:
