@@ -18,6 +18,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from rag.analysis.lexicon import HONORIFICS, ROLE_NOUNS, TITLE_WORDS
 from rag.analysis.people import name_key
@@ -65,6 +66,11 @@ def _bare_name(asked: str) -> str:
     while k > 0 and words[k - 1][:1].isupper():
         k -= 1
     return " ".join(words[k:])
+
+
+def _deletions(word: str) -> set[str]:
+    """The word, and the word with each one of its letters left out."""
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
 
 
 def _strip_titles(words: list[str]) -> list[str]:
@@ -186,12 +192,27 @@ class People:
         if len(words) == 1:  # a surname: everyone who bears it, not only who is called so
             found |= self._by_surname.get(words[0], set())
         if not found and len(words[-1]) >= 5:
-            for surname, names in self._by_surname.items():
+            near = {s for k in _deletions(words[-1]) for s in self._near_surnames.get(k, ())}
+            for surname in near:
                 if _edits_one(surname, words[-1]):
                     found |= {
-                        n for n in names if len(words) == 1 or name_key(n).split()[0] == words[0]
+                        n
+                        for n in self._by_surname[surname]
+                        if len(words) == 1 or name_key(n).split()[0] == words[0]
                     }
         return tuple(sorted(found, key=lambda n: (-self._info[n].sentences, n)))
+
+    @cached_property
+    def _near_surnames(self) -> dict[str, set[str]]:
+        """Surnames by each of their spellings with a letter left out, and as they are:
+        two words one letter apart share such a key (symmetric deletion), so a slip is
+        found without comparing it with every surname of the corpus."""
+        near: dict[str, set[str]] = defaultdict(set)
+        for surname in self._by_surname:
+            if len(surname) >= 4:
+                for key in _deletions(surname):
+                    near[key].add(surname)
+        return near
 
     def _by_role(self, role: str) -> tuple[str, ...]:
         """The people the articles give this role ("the finance minister"), most
