@@ -258,19 +258,18 @@ class Assistant:
     def _holder(self, index: store.Index, text: str) -> str | None:
         """The source of an indexed article with the same text (`text_key`), if any."""
         key = text_key(text)
-        for record in index.records:
-            d = record.document
-            known = self._keys.get(d.sha256)
+        for source, sha256 in index.hashes():
+            known = self._keys.get(sha256)
             if known is None:
-                known = self._keys[d.sha256] = text_key(d.text)
+                d = index.document(source)
+                known = self._keys[sha256] = text_key(d.text) if d is not None else ""
             if known == key:
-                return d.source
+                return source
         return None
 
     def documents(self) -> list[Document]:
         """The articles in the index, in corpus order (sorted by path)."""
-        records = sorted(self._index.records, key=lambda r: PurePosixPath(r.document.source).parts)
-        return [r.document for r in records]
+        return sorted(self._index.documents(), key=lambda d: PurePosixPath(d.source).parts)
 
     def document(self, source: str) -> Document:
         """One article by its source (its path in the corpus folder, or `uploads/<name>`);

@@ -7,7 +7,7 @@ import pytest
 
 from rag import Assistant, CorpusError, ForeignIndexError, IndexSettings, Settings
 from rag.corpus import default_index_dir
-from rag.store import CURRENT, load
+from rag.store import CURRENT, FORMAT_VERSION, load
 from rag.text import split_sentences
 
 Q = "What did Rutte say about China?"
@@ -30,7 +30,7 @@ def test_reopening_embeds_nothing_and_answers_the_same(corpus, fresh_index, embe
 
 def test_manifest_records_model_settings_and_hashes(fresh_index):
     manifest = generation(fresh_index)
-    assert manifest["format"] == 3
+    assert manifest["format"] == FORMAT_VERSION == 4
     assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert len(manifest["model"]["weights_sha256"]) == 64
     assert manifest["index_settings"] == IndexSettings().as_dict()
@@ -40,10 +40,16 @@ def test_manifest_records_model_settings_and_hashes(fresh_index):
     assert segment["index_type"] == {"sentences": "flat-ip", "passages": "flat-ip"}
     files = json.loads((fresh_index / segment["name"] / "segment.json").read_text())["files"]
     assert set(files) == {
-        "documents.json",
+        "articles.json",
+        "people.json",
+        "text.bin",
+        "articles.npy",
+        "sentences.npy",
+        "passages.npy",
         "sentence_vectors.npy",
         "passage_vectors.npy",
         "sentence_terms.npz",
+        "passage_terms.npz",
     }
     assert {d["segment"] for d in manifest["documents"].values()} == {segment["name"]}
 
@@ -83,7 +89,7 @@ def test_damaged_index_is_reported_and_rebuilt(corpus, fresh_index, embedder, as
     elif damage == "pointer":
         (fresh_index / CURRENT).write_text("../../etc")
     else:
-        (segment / "documents.json").unlink()
+        (segment / "articles.json").unlink()
     again = Assistant(corpus, fresh_index, embedder=embedder)
     assert again.report.rebuilt_because and "unusable" in again.report.rebuilt_because
     assert again.ask(Q).quotes == assistant.ask(Q).quotes

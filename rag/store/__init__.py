@@ -6,8 +6,11 @@ Layout of the index folder:
     gen-<id>.json        a generation: format, model, settings, the corpus folder it
                          indexes, and its segments in order
     seg-<id>/            a segment, never changed once written: segment.json (checksums),
-                         documents.json, sentence and passage vectors (.npy), term counts
-                         (.npz) and, when approximate, the FAISS indexes (.faiss)
+                         its articles as arrays and one UTF-8 text (`records`), sentence
+                         and passage vectors (.npy), term counts (.npz) and, when
+                         approximate, the FAISS indexes (.faiss)
+    verified.json        the hashes already checked, by file and stat (so that gigabytes
+                         of vectors are not hashed again on every start)
     .lock                held while a process opens, builds or updates the index
     uploads/             articles uploaded through `Assistant.add_article`, indexed with
                          the corpus as `uploads/<name>` (the store never removes them)
@@ -19,15 +22,18 @@ stay until CURRENT names the new one, so a crash at any moment leaves a sound in
 live. Adding an article to a large index therefore embeds and writes that article
 alone.
 
-Every file is checked against its SHA-256 on load: a garbled, truncated or mismatched
-index is reported and rebuilt, and an unchanged article is never re-embedded. Vectors
-are memory-mapped, not read into memory: an approximate segment touches only the rows
-of the candidates it returns, so a million passages fit in a few hundred MB.
+Every file is checked against its size and SHA-256 on load (the hash once, then again
+whenever the file's stat changes): a garbled, truncated or mismatched index is reported
+and rebuilt, and an unchanged article is never re-embedded. Vectors and texts are
+memory-mapped, not read into memory, and sentences are rows of arrays, not objects: an
+approximate segment touches only the rows of the candidates it returns, so a million
+passages open in seconds and fit in a few hundred MB.
 
 The modules, in the order data flows through them:
 
     pipeline.py       articles → sentences, speakers, passages → vectors → a live segment
-    segment.py        DocRecord and Segment: articles indexed together, in memory
+    records.py        DocRecord, and Records: a segment's articles kept as arrays
+    segment.py        Segment: articles indexed together, in memory
     faiss_index.py    the FAISS type for a number of vectors; building and searching it
     segment_files.py  a segment on disk: its files, checksums, checked loading
     generations.py    generations, CURRENT, what a saved index was built with; the lock
@@ -38,7 +44,8 @@ The modules, in the order data flows through them:
 from rag.store.generations import CURRENT, live_generation, load
 from rag.store.index import Index
 from rag.store.pipeline import SPLITTER, add, analyse, open_live, sync, write
-from rag.store.segment import DocRecord, Segment
+from rag.store.records import DocRecord
+from rag.store.segment import Segment
 from rag.store.segment_files import FORMAT_VERSION
 
 __all__ = [

@@ -26,12 +26,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from rag.config import IndexSettings
 from rag.errors import ForeignIndexError, IndexCorruptError, RagError
 from rag.store.files import fsync_dir, write_synced
 from rag.store.index import Index
 from rag.store.segment import Segment
-from rag.store.segment_files import FORMAT_VERSION, load_segment
+from rag.store.segment_files import FORMAT_VERSION, READABLE, load_segment
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +98,11 @@ def load(index_dir: Path) -> Index | None:
         manifest = json.loads((index_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"generation {name} is unreadable: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") not in READABLE:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise IndexCorruptError(f"index format {found!r}, this version reads {FORMAT_VERSION}")
+        raise IndexCorruptError(
+            f"index format {found!r}, this version reads {', '.join(map(str, READABLE))}"
+        )
     try:
         dim = int(manifest["model"]["dim"])
         segments = [load_segment(index_dir, entry, dim) for entry in manifest["segments"]]
@@ -194,15 +198,22 @@ def manifest_of(
         **({"corpus": corpus} if corpus is not None else {}),
         "segments": [s.entry for s in segments],
         "documents": {
-            r.document.source: {
-                "sha256": r.document.sha256,
-                "title": r.document.title,
-                "sentences": len(r.sentences),
-                "passages": len(r.passages),
+            source: {
+                "sha256": sha256,
+                "title": title,
+                "sentences": int(sentences),
+                "passages": int(passages),
                 "segment": s.name,
             }
             for s in segments
-            for r in s.records
+            for source, sha256, title, sentences, passages in zip(
+                s.records.sources,
+                s.records.sha256,
+                s.records.titles,
+                np.bincount(s.sentence_doc, minlength=len(s.records)).tolist(),
+                np.bincount(s.passage_doc, minlength=len(s.records)).tolist(),
+                strict=True,
+            )
         },
     }
 

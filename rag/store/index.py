@@ -8,8 +8,9 @@ statistics, and the nearest rows by FAISS, merged across segments by exact cosin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,37 @@ import numpy.typing as npt
 from rag.analysis.registry import People
 from rag.lexical import BM25
 from rag.store.faiss_index import search_vectors
-from rag.store.segment import DocRecord, RowKind, Segment
+from rag.store.records import DocRecord, Records
+from rag.store.segment import RowKind, Segment
+from rag.types import Document
+
+
+class _Chained(Sequence[DocRecord]):
+    """The records of several segments as one sequence (each read back on demand)."""
+
+    def __init__(self, parts: Sequence[Records], offsets: np.ndarray) -> None:
+        self.parts = tuple(parts)
+        self.offsets = offsets
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    @overload
+    def __getitem__(self, i: int) -> DocRecord: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[DocRecord]: ...
+    def __getitem__(self, i: int | slice) -> DocRecord | Sequence[DocRecord]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"article {i} of {len(self)}")
+        i %= len(self)
+        part = int(np.searchsorted(self.offsets, i, side="right")) - 1
+        return self.parts[part][i - int(self.offsets[part])]
+
+    def __iter__(self) -> Iterator[DocRecord]:
+        for part in self.parts:
+            yield from part
 
 
 class Rows:
@@ -68,8 +99,8 @@ class Index:
         s_off = np.cumsum([0] + [s.sentences for s in self.segments])
         p_off = np.cumsum([0] + [s.passages for s in self.segments])
         r_off = np.cumsum([0] + [len(s.records) for s in self.segments])
-        self.offsets = {"sentences": s_off, "passages": p_off}
-        self.records = tuple(r for s in self.segments for r in s.records)
+        self.offsets = {"sentences": s_off, "passages": p_off, "records": r_off}
+        self.records = _Chained([s.records for s in self.segments], r_off)
 
         def joined(name: str, add: np.ndarray | None = None, dtype: type = np.int32) -> np.ndarray:
             parts = [
@@ -95,41 +126,57 @@ class Index:
         self.passage_vectors = Rows([s.passage_vectors for s in self.segments], dim)
         self.bm25_sentences = BM25([s.sentence_terms for s in self.segments])
         self.bm25_passages = BM25([s.passage_terms for s in self.segments])
-        self._by_source = {r.document.source: i for i, r in enumerate(self.records)}
+        self._by_source = {
+            source: int(r_off[i]) + r
+            for i, s in enumerate(self.segments)
+            for r, source in enumerate(s.records.sources)
+        }
 
     @cached_property
     def people(self) -> People:
         """Everyone the articles name, one person per full name (built on first use)."""
-        return People(
-            (
-                r.document.source,
-                r.people,
-                Counter(s.speaker for s in r.sentences if s.speaker),
-            )
-            for r in self.records
-        )
+
+        def articles() -> Iterator[tuple[str, Sequence, Counter]]:
+            for s in self.segments:
+                said: dict[int, Counter] = {}
+                for doc, who, ids in s.records.spoken():
+                    said.setdefault(doc, Counter())[who] = len(ids)
+                for r, (source, named) in enumerate(
+                    zip(s.records.sources, s.records.people, strict=True)
+                ):
+                    yield source, named, said.get(r, Counter())
+
+        return People(articles())
 
     @cached_property
-    def _spoken(self) -> dict[str, list[int]]:
-        spoken: dict[str, list[int]] = {}
-        g = 0
-        for r in self.records:
-            for s in r.sentences:
-                if s.speaker:
-                    name = self.people.canonical(r.document.source, s.speaker)
-                    spoken.setdefault(name, []).append(g)
-                g += 1
-        return spoken
+    def _spoken(self) -> dict[str, np.ndarray]:
+        """Per corpus-wide name, the global ids of the sentences attributed to them."""
+        parts: dict[str, list[np.ndarray]] = {}
+        for s, offset in zip(self.segments, self.offsets["sentences"], strict=False):
+            for doc, who, ids in s.records.spoken():
+                name = self.people.canonical(s.records.sources[doc], who)
+                parts.setdefault(name, []).append(ids + int(offset))
+        return {name: np.sort(np.concatenate(p)) for name, p in parts.items()}
 
     def spoken_by(self, names: Iterable[str]) -> list[int]:
         """The sentences attributed to any of these people (corpus-wide names)."""
-        return sorted(g for name in names for g in self._spoken.get(name, ()))
+        found = [self._spoken[n] for n in set(names) if n in self._spoken]
+        return np.unique(np.concatenate(found)).tolist() if found else []
+
+    def _local(self, g: int) -> tuple[Segment, int]:
+        """The segment holding sentence g, and g's number within it."""
+        offsets = self.offsets["sentences"]
+        i = int(np.searchsorted(offsets, g, side="right")) - 1
+        return self.segments[i], int(g - offsets[i])
 
     def speaker(self, g: int) -> str | None:
         """The corpus-wide name of whoever sentence g is attributed to."""
-        record, local = self.place(g)
-        who = record.sentences[local].speaker
-        return None if who is None else self.people.canonical(record.document.source, who)
+        segment, local = self._local(g)
+        who = segment.records.speaker(local)
+        if who is None:
+            return None
+        source = segment.records.sources[int(segment.sentence_doc[local])]
+        return self.people.canonical(source, who)
 
     @property
     def size(self) -> int:
@@ -144,8 +191,27 @@ class Index:
         return self.records[self.sentence_doc[g]], int(self.sentence_local[g])
 
     def sentence_text(self, g: int) -> str:
-        record, local = self.place(g)
-        return record.sentence_text(local)
+        segment, local = self._local(g)
+        return segment.records.sentence_text(local)
+
+    def hashes(self) -> Iterator[tuple[str, str]]:
+        """(source, text hash) of every article, in index order."""
+        for s in self.segments:
+            yield from zip(s.records.sources, s.records.sha256, strict=True)
+
+    def document(self, source: str) -> Document | None:
+        """One article without its sentences; None if the index does not hold it."""
+        i = self._by_source.get(source)
+        if i is None:
+            return None
+        part = int(np.searchsorted(self.offsets["records"], i, side="right")) - 1
+        return self.segments[part].records.document(i - int(self.offsets["records"][part]))
+
+    def documents(self) -> Iterator[Document]:
+        """Every article (source, title, text, hash) in index order, without its sentences."""
+        for s in self.segments:
+            for r in range(len(s.records)):
+                yield s.records.document(r)
 
     def record(self, source: str) -> DocRecord | None:
         i = self._by_source.get(source)

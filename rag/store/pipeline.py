@@ -39,8 +39,9 @@ from rag.store.generations import (
     publish,
 )
 from rag.store.index import Index
-from rag.store.segment import DocRecord, mean_vectors, new_segment
-from rag.store.segment_files import write_segment
+from rag.store.records import DocRecord
+from rag.store.segment import mean_vectors, new_segment
+from rag.store.segment_files import FORMAT_VERSION, write_segment
 from rag.text import fold, split_sentences
 from rag.types import Document, Progress, Speech, SyncReport
 
@@ -156,10 +157,9 @@ def add(
         entry = corpus_entry(index_dir, corpus) if corpus is not None else None
         if entry is not None and "corpus" not in old.manifest:
             return None
-        wanted = {r.document.source: r.document for r in old.records}
-        wanted.update((d.source, d) for d in documents)
-        ordered = sorted(wanted.values(), key=lambda d: PurePosixPath(d.source).parts)
-        return _update(index_dir, old, None, ordered, embedder, settings, (), _QUIET, entry)
+        given = {d.source for d in documents}
+        kept = [source for source, _ in old.hashes() if source not in given]
+        return _update(index_dir, old, None, documents, embedder, settings, (), _QUIET, entry, kept)
 
 
 def _open(
@@ -219,32 +219,44 @@ def _update(
     skipped: Sequence[tuple[str, str]],
     shown: _Shown,
     corpus: dict | None,
+    kept: Sequence[str] = (),
 ) -> tuple[Index, SyncReport]:
-    """Make `documents` the live index: what changed goes into one new segment.
+    """Make `documents`, with the articles of `old` named in `kept` as they are, the
+    live index: what changed goes into one new segment.
 
     `corpus` is recorded in the new generation; an index of an earlier version that
     records none gets a generation of its own segments that does.
     """
     where = _places(old)
+    given = {d.source: d for d in documents}
+    sources = [d.source for d in documents]
+    if kept:  # in corpus order, as a sync gives them
+        sources = sorted({*sources, *kept}, key=lambda s: PurePosixPath(s).parts)
     changed = {d.source for d in documents if not _unchanged(old, where, d)}
     report = SyncReport(
-        added=tuple(d.source for d in documents if d.source not in where),
-        updated=tuple(d.source for d in documents if d.source in where and d.source in changed),
-        removed=tuple(sorted(set(where) - {d.source for d in documents})),
+        added=tuple(s for s in given if s not in where),
+        updated=tuple(s for s in given if s in where and s in changed),
+        removed=tuple(sorted(set(where) - set(sources))),
         skipped=tuple(skipped),
         rebuilt_because=rebuilt_because,
-        documents=len(documents),
+        documents=len(sources),
     )
     reanalyse = old is not None and rebuilt_because is not None
+    # Segments of an earlier format are written anew, their vectors kept.
+    legacy = (
+        set()
+        if old is None
+        else {i for i, s in enumerate(old.segments) if s.format not in (None, FORMAT_VERSION)}
+    )
     if old is None or reanalyse:
         keep: list[int] = []
-    elif not (report.added or report.updated or report.removed):
+    elif not (report.added or report.updated or report.removed or legacy):
         if corpus is None or "corpus" in old.manifest:
             return old, report
         manifest = manifest_of(embedder.identity(), settings, SPLITTER, old.segments, corpus)
         return Index(old.segments, publish(index_dir, manifest), embedder.dim), report
     else:
-        dirty = {where[s][0] for s in report.updated + report.removed}
+        dirty = {where[s][0] for s in report.updated + report.removed} | legacy
         keep = _segments_kept(old, dirty)
     # Every article not in a kept segment goes into the new one: analysed and embedded if
     # new or changed, else moved with its vectors.
@@ -256,16 +268,18 @@ def _update(
         "article",
         shown,
     )
-    for d in documents:
-        if old is None or d.source in changed:
+    for source in sources:
+        d = given.get(source)
+        if d is not None and (old is None or source in changed):
             records.append(analyse(d, settings, embedder))
             bar.update()
             continue
-        si, ri = where[d.source]
+        assert old is not None  # what is neither new nor changed is in the old index
+        si, ri = where[source]
         if si in keep:
             continue
         record = old.segments[si].records[ri]
-        if reanalyse:
+        if reanalyse and d is not None:
             again = analyse(d, settings, embedder)
             bar.update()
             if not _same_rows(record, again):
@@ -352,8 +366,8 @@ def _places(index: Index | None) -> dict[str, tuple[int, int]]:
     where: dict[str, tuple[int, int]] = {}
     if index is not None:
         for si, segment in enumerate(index.segments):
-            for ri, record in enumerate(segment.records):
-                where[record.document.source] = (si, ri)
+            for ri, source in enumerate(segment.records.sources):
+                where[source] = (si, ri)
     return where
 
 
@@ -361,7 +375,7 @@ def _unchanged(old: Index | None, where: dict[str, tuple[int, int]], d: Document
     hit = where.get(d.source)
     if old is None or hit is None:
         return False
-    return old.segments[hit[0]].records[hit[1]].document.sha256 == d.sha256
+    return old.segments[hit[0]].records.sha256[hit[1]] == d.sha256
 
 
 def _segments_kept(old: Index, dirty: set[int]) -> list[int]:

@@ -1,8 +1,8 @@
 """Articles indexed together, in memory: their records, vectors, FAISS indexes and term counts.
 
 A DocRecord is one article as analysed (its sentences and passage windows); a Segment
-holds several, with one row per sentence and per passage, and never changes once
-made. How segments are saved is `segment_files`; how they are read as one index is
+holds several, kept compactly as `Records` (arrays, one row per sentence and per
+passage), and never changes once made. How segments are saved is `segment_files`; how they are read as one index is
 `index`.
 """
 
@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy import sparse
 
-from rag.analysis.registry import ArticlePerson
 from rag.errors import IndexCorruptError, RagError
 from rag.lexical import TermCounts
 from rag.store.faiss_index import FaissKind, build_faiss, index_type
+from rag.store.records import BODY, DocRecord, Records
 from rag.text import tokenize
-from rag.types import Document, Sentence
 
 if TYPE_CHECKING:
     import faiss
@@ -30,68 +28,20 @@ RowKind = Literal["sentences", "passages"]  # the two kinds of row a segment hol
 ROW_KINDS: tuple[RowKind, ...] = ("sentences", "passages")
 
 
-@dataclass(frozen=True, slots=True)
-class DocRecord:
-    """An article as indexed: its sentences, its passages (sentence ranges [a, b)) and
-    the people it names."""
-
-    document: Document
-    sentences: tuple[Sentence, ...]
-    passages: tuple[tuple[int, int], ...]
-    people: tuple[ArticlePerson, ...] = ()  # whom the article names, as it names them
-
-    def sentence_text(self, i: int) -> str:
-        s = self.sentences[i]
-        return self.document.text[s.start : s.end]
-
-    def passage_text(self, p: int) -> str:
-        a, b = self.passages[p]
-        return " ".join(self.sentence_text(i) for i in range(a, b))
-
-
-@dataclass(frozen=True, slots=True)
-class _Rows:
-    """Which record each sentence and passage row of a segment belongs to."""
-
-    sentence_doc: list[int]  # the record of each sentence
-    sentence_local: list[int]  # its number within the record
-    heading: list[bool]  # a title, heading or list item rather than body text
-    passage_doc: list[int]
-    passage_first: list[int]  # a passage's first sentence, numbered across the segment
-    passage_last: list[int]  # one past its last
-
-    @classmethod
-    def of(cls, records: Sequence[DocRecord]) -> _Rows:
-        rows = cls([], [], [], [], [], [])
-        offset = 0
-        for r, record in enumerate(records):
-            n = len(record.sentences)
-            rows.sentence_doc.extend([r] * n)
-            rows.sentence_local.extend(range(n))
-            rows.heading.extend(s.kind != "body" for s in record.sentences)
-            for a, b in record.passages:
-                rows.passage_doc.append(r)
-                rows.passage_first.append(offset + a)
-                rows.passage_last.append(offset + b)
-            offset += n
-        return rows
-
-    def membership(self) -> sparse.csr_matrix:
-        """Passages × sentences, 1 where the passage holds the sentence."""
-        lengths = np.asarray(self.passage_last, dtype=np.int32) - np.asarray(
-            self.passage_first, dtype=np.int32
-        )
-        first, last = self.passage_first, self.passage_last
-        return sparse.csr_matrix(
-            (
-                np.ones(int(lengths.sum()), dtype=np.int32),
-                np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)])
-                if first
-                else np.zeros(0, dtype=np.int32),
-                np.concatenate([[0], np.cumsum(lengths)]),
-            ),
-            shape=(len(self.passage_doc), len(self.sentence_doc)),
-        )
+def _membership(first: np.ndarray, last: np.ndarray, sentences: int) -> sparse.csr_matrix:
+    """Passages × sentences, 1 where the passage [first, last) holds the sentence."""
+    lengths = (last - first).astype(np.int64)
+    total = int(lengths.sum())
+    starts = np.cumsum(lengths) - lengths
+    columns = np.arange(total) - np.repeat(starts, lengths) + np.repeat(first, lengths)
+    return sparse.csr_matrix(
+        (
+            np.ones(total, dtype=np.int32),
+            columns.astype(np.int32),
+            np.concatenate([[0], np.cumsum(lengths)]),
+        ),
+        shape=(len(first), sentences),
+    )
 
 
 class Segment:
@@ -100,7 +50,7 @@ class Segment:
     def __init__(
         self,
         name: str,
-        records: Sequence[DocRecord],
+        records: Records | Sequence[DocRecord],
         sentence_vectors: np.ndarray,
         passage_vectors: np.ndarray,
         sentence_terms: TermCounts,
@@ -108,24 +58,27 @@ class Segment:
         dim: int,
         kinds: dict[RowKind, FaissKind] | None = None,
         prebuilt: dict[RowKind, faiss.Index] | None = None,
+        passage_terms: TermCounts | None = None,
+        format: int | None = None,
     ) -> None:
         self.name = name
-        self.records = tuple(records)
+        self.records = records if isinstance(records, Records) else Records.pack(records)
+        self.format = format  # the format it was saved in (None: not saved yet)
         self.sentence_vectors = sentence_vectors
         self.passage_vectors = passage_vectors
         self.sentence_terms = sentence_terms
         self.entry: dict = {}  # its line in the generation manifest, set once saved
-        rows = _Rows.of(self.records)
-        self.sentence_doc = np.asarray(rows.sentence_doc, dtype=np.int32)
-        self.sentence_local = np.asarray(rows.sentence_local, dtype=np.int32)
-        self.sentence_is_heading = np.asarray(rows.heading, dtype=np.bool_)
-        self.passage_doc = np.asarray(rows.passage_doc, dtype=np.int32)
-        self.passage_first = np.asarray(rows.passage_first, dtype=np.int32)
-        self.passage_last = np.asarray(rows.passage_last, dtype=np.int32)
+        rows, spans = self.records.sentences, self.records.passages
+        self.sentence_doc = np.ascontiguousarray(rows["doc"], dtype=np.int32)
+        self.sentence_local = np.ascontiguousarray(rows["local"], dtype=np.int32)
+        self.sentence_is_heading = np.asarray(rows["kind"]) != BODY
+        self.passage_doc = np.ascontiguousarray(spans["doc"], dtype=np.int32)
+        self.passage_first = np.ascontiguousarray(spans["first"], dtype=np.int32)
+        self.passage_last = np.ascontiguousarray(spans["last"], dtype=np.int32)
         self._check(dim)
         # Passage × sentence membership: passage term counts, and the passages of a sentence.
-        members = rows.membership()
-        self.passage_terms = sentence_terms.combine(members)
+        members = _membership(self.passage_first, self.passage_last, self.sentences)
+        self.passage_terms = passage_terms or sentence_terms.combine(members)
         holders = members.tocsc()
         self.holder_ptr = holders.indptr.astype(np.int64)
         self.holder_ids = holders.indices.astype(np.int32)
