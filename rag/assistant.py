@@ -113,6 +113,8 @@ class Assistant:
             )
             self._index = found or store.Index([], {}, self.embedder.dim)
             self.report = SyncReport(documents=len(self._index.records))
+            if found is not None:  # who is who, read while the first question is typed
+                threading.Thread(target=found.warm, name="people", daemon=True).start()
 
     @property
     def reader(self) -> Reader:

@@ -31,19 +31,52 @@ class TermCounts:
     """How often each term occurs in each text of one segment."""
 
     vocab: tuple[str, ...]
-    rows: sparse.csr_matrix  # texts × terms, counts
+    # Texts × terms, counts; None where only the postings are kept (a passage's terms
+    # are its sentences').
+    rows: sparse.csr_matrix | None
+    # The same by term (postings), and tokens per text: derived from `rows` unless given.
+    columns: sparse.csc_matrix | None = field(default=None, repr=False)
+    lengths: np.ndarray | None = field(default=None, repr=False)
     lookup: dict[str, int] = field(init=False, repr=False)
-    columns: sparse.csc_matrix = field(init=False, repr=False)
-    lengths: np.ndarray = field(init=False, repr=False)  # tokens per text
     df: np.ndarray = field(init=False, repr=False)  # texts holding each term
 
     def __post_init__(self) -> None:
-        if self.rows.shape[1] != len(self.vocab):
-            raise ValueError(f"{self.rows.shape[1]} term columns for {len(self.vocab)} terms")
+        rows, columns = self.rows, self.columns
+        if rows is None and (columns is None or self.lengths is None):
+            raise ValueError("term counts need their rows, or their postings and lengths")
+        shape = rows.shape if rows is not None else columns.shape  # type: ignore[union-attr]
+        if shape[1] != len(self.vocab):
+            raise ValueError(f"{shape[1]} term columns for {len(self.vocab)} terms")
         object.__setattr__(self, "lookup", {t: i for i, t in enumerate(self.vocab)})
-        object.__setattr__(self, "columns", self.rows.tocsc())
-        object.__setattr__(self, "lengths", np.asarray(self.rows.sum(axis=1)).ravel())
-        object.__setattr__(self, "df", np.diff(self.columns.indptr))
+        if columns is None:
+            assert rows is not None
+            object.__setattr__(self, "columns", rows.tocsc())
+        elif columns.shape != shape or (rows is not None and columns.nnz != rows.nnz):
+            raise ValueError(f"postings of shape {columns.shape} for {shape}")
+        if self.lengths is None:
+            assert rows is not None
+            counts = rows.data.astype(np.int64)
+            row_of = np.repeat(np.arange(shape[0]), np.diff(rows.indptr))
+            object.__setattr__(self, "lengths", np.bincount(row_of, counts, minlength=shape[0]))
+        elif len(self.lengths) != shape[0]:
+            raise ValueError(f"{len(self.lengths)} lengths for {shape[0]} texts")
+        object.__setattr__(self, "df", np.diff(self.postings.indptr))
+
+    @property
+    def texts(self) -> int:
+        return len(self.length)
+
+    @property
+    def postings(self) -> sparse.csc_matrix:
+        """Texts × terms by term: which texts hold each term, and how often."""
+        assert self.columns is not None  # set in __post_init__
+        return self.columns
+
+    @property
+    def length(self) -> np.ndarray:
+        """Tokens per text."""
+        assert self.lengths is not None  # set in __post_init__
+        return self.lengths
 
     @classmethod
     def count(cls, texts: Sequence[Sequence[str]]) -> TermCounts:
@@ -67,29 +100,56 @@ class TermCounts:
         return cls(tuple(lookup), rows)
 
     def combine(self, groups: sparse.csr_matrix) -> TermCounts:
-        """Counts of texts made of these texts: row i of `groups` marks the members of i."""
-        return TermCounts(self.vocab, (groups @ self.rows).tocsr())
+        """Postings of texts made of these texts (row i of `groups` marks the members of
+        i); their rows are not kept."""
+        if self.rows is None:
+            raise ValueError("only counts by text can be combined")
+        combined = (groups @ self.rows).tocsc()
+        return TermCounts(self.vocab, None, combined, groups @ self.length)
 
     def terms(self, row: int) -> set[str]:
         """The distinct terms of one text."""
+        if self.rows is None:
+            raise ValueError("these counts keep no rows; a text's terms are its parts'")
         a, b = self.rows.indptr[row], self.rows.indptr[row + 1]
         return {self.vocab[j] for j in self.rows.indices[a:b]}
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
+        """The counts as arrays to save: by text, by term, and the texts' lengths."""
+        arrays = {
             "vocab": np.asarray(self.vocab, dtype=str),
-            "indptr": self.rows.indptr.astype(np.int64),
-            "indices": self.rows.indices.astype(np.int32),
-            "data": self.rows.data.astype(np.int32),
+            "col_indptr": self.postings.indptr.astype(np.int64),
+            "col_indices": self.postings.indices.astype(np.int32),
+            "col_data": _counts(self.postings.data),
+            "lengths": self.length.astype(np.int64),
         }
+        if self.rows is not None:
+            arrays["indptr"] = self.rows.indptr.astype(np.int64)
+            arrays["indices"] = self.rows.indices.astype(np.int32)
+            arrays["data"] = _counts(self.rows.data)
+        return arrays
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], n_texts: int) -> TermCounts:
-        vocab = tuple(str(t) for t in arrays["vocab"])
-        rows = sparse.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n_texts, len(vocab))
+        """Counts saved by `to_arrays` (those saved without postings and lengths, by an
+        earlier version, have them derived)."""
+        vocab = tuple(arrays["vocab"].tolist())
+        shape = (n_texts, len(vocab))
+        rows = None
+        if "indptr" in arrays:
+            rows = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape)
+        if "col_indptr" not in arrays:
+            return cls(vocab, rows)
+        columns = sparse.csc_matrix(
+            (arrays["col_data"], arrays["col_indices"], arrays["col_indptr"]), shape
         )
-        return cls(vocab, rows)
+        return cls(vocab, rows, columns, arrays["lengths"])
+
+
+def _counts(data: np.ndarray) -> np.ndarray:
+    """Counts as saved: two bytes each, a count past 65,535 (which BM25 saturates long
+    before) kept at that."""
+    return np.minimum(data, np.iinfo(np.uint16).max).astype(np.uint16)
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
@@ -110,9 +170,9 @@ class BM25:
 
     def __init__(self, parts: Sequence[TermCounts]) -> None:
         self.parts = tuple(parts)
-        self.offsets = np.cumsum([0] + [p.rows.shape[0] for p in self.parts])
+        self.offsets = np.cumsum([0] + [p.texts for p in self.parts])
         self.size = int(self.offsets[-1])
-        total = float(sum(p.lengths.sum() for p in self.parts))
+        total = float(sum(p.length.sum() for p in self.parts))
         self.avg_length = total / self.size if self.size else 0.0
         self._alike: dict[str, list[str]] = {}
 
@@ -187,9 +247,10 @@ class BM25:
                 j = part.lookup.get(term)
                 if j is None:
                     continue
-                a, b = part.columns.indptr[j], part.columns.indptr[j + 1]
-                rows = part.columns.indices[a:b]
-                tf = part.columns.data[a:b].astype(np.float32)
-                norm = K1 * ((1 - B) + B * part.lengths[rows] / self.avg_length)
+                postings = part.postings
+                a, b = postings.indptr[j], postings.indptr[j + 1]
+                rows = postings.indices[a:b]
+                tf = postings.data[a:b].astype(np.float32)
+                norm = K1 * ((1 - B) + B * part.length[rows] / self.avg_length)
                 out[offset + rows] += idf * tf / (norm.astype(np.float32) + tf)
         return out

@@ -5,10 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from rag import Assistant
 from rag.lexical import BM25, TermCounts
 from rag.store import CURRENT, load
+from rag.store.files import StoredRows
 from rag.text import split_sentences, tokenize
 
 ARTICLES = {
@@ -108,10 +110,20 @@ def test_add_falls_back_to_a_full_sync_when_another_process_changed_the_index(
     assert index is not None and index.size == a._index.size
 
 
-def test_vectors_are_memory_mapped_not_read(fresh_index):
+def test_vectors_are_read_from_their_files_as_asked_for_not_held(fresh_index):
     index = load(fresh_index)
     assert index is not None
-    assert all(isinstance(s.sentence_vectors, np.memmap) for s in index.segments)
+    for s in index.segments:
+        assert isinstance(s.sentence_vectors, StoredRows)
+        assert isinstance(s.passage_vectors, StoredRows)
+        whole = np.load(fresh_index / s.name / "sentence_vectors.npy")
+        ids = np.array([7, 3, 3, 0, len(whole) - 1, 4, 5, 6])
+        np.testing.assert_array_equal(s.sentence_vectors[ids], whole[ids])
+        np.testing.assert_array_equal(s.sentence_vectors[2:9], whole[2:9])
+        np.testing.assert_array_equal(s.sentence_vectors[-1], whole[-1])
+        np.testing.assert_array_equal(np.asarray(s.sentence_vectors), whole)
+        with pytest.raises(IndexError):
+            s.sentence_vectors[np.array([len(whole)])]
 
 
 def test_bm25_matches_bm25s_and_does_not_depend_on_segmenting(assistant):
@@ -134,6 +146,27 @@ def test_bm25_matches_bm25s_and_does_not_depend_on_segmenting(assistant):
         expected = reference.get_scores(known) if known else np.zeros(len(texts))
         np.testing.assert_allclose(whole.scores(tokens), expected, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(parts.scores(tokens), expected, rtol=1e-5, atol=1e-6)
+    # As saved and read back; and passages, which keep their postings only.
+    counts = TermCounts.count(texts)
+    again = TermCounts.from_arrays(counts.to_arrays(), len(texts))
+    assert again.rows is not None and counts.rows is not None
+    np.testing.assert_array_equal(again.rows.toarray(), counts.rows.toarray())
+    n = len(texts) // 2  # passages of two sentences each
+    members = sparse.csr_matrix(
+        (np.ones(2 * n, np.int32), (np.repeat(np.arange(n), 2), np.arange(2 * n))),
+        shape=(n, len(texts)),
+    )
+    pairs = counts.combine(members)
+    assert pairs.rows is None and pairs.texts == n
+    saved = TermCounts.from_arrays(pairs.to_arrays(), pairs.texts)
+    assert saved.rows is None
+    joined = [texts[2 * i] + texts[2 * i + 1] for i in range(n)]
+    for question in ["Rutte China lifeline", "tariffs"]:
+        tokens = tokenize(question)
+        expected = BM25([TermCounts.count(joined)]).scores(tokens)
+        np.testing.assert_allclose(BM25([saved]).scores(tokens), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="no rows"):
+        pairs.terms(0)
 
 
 def test_related_terms_join_stems_of_one_word_family():

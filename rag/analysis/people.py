@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.analysis.lexicon import (
     HONORIFICS,
@@ -445,6 +446,8 @@ def with_role(
     return before[-1].person if before else (fits[0] if len(fits) == 1 else None)
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
-    """The form a name is compared in across articles: folded, case-folded, plain spaces."""
+    """The form a name is compared in across articles: folded, case-folded, plain spaces.
+    (Remembered: a corpus names the same people in thousands of articles.)"""
     return re.sub(r"\s+", " ", fold(name).casefold().replace(".", "")).strip()

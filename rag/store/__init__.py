@@ -24,10 +24,9 @@ alone.
 
 Every file is checked against its size and SHA-256 on load (the hash once, then again
 whenever the file's stat changes): a garbled, truncated or mismatched index is reported
-and rebuilt, and an unchanged article is never re-embedded. Vectors and texts are
-memory-mapped, not read into memory, and sentences are rows of arrays, not objects: an
-approximate segment touches only the rows of the candidates it returns, so a million
-passages open in seconds and fit in a few hundred MB.
+and rebuilt, and an unchanged article is never re-embedded. Vectors stay on disk and
+only the rows of the candidates a question re-scores are read; texts are memory-mapped;
+sentences are rows of arrays, not objects: a million passages open in seconds.
 
 The modules, in the order data flows through them:
 

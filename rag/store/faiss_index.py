@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import numpy as np
 
 from rag.errors import IndexCorruptError
+from rag.store.files import StoredRows
 
 if TYPE_CHECKING:  # faiss itself is imported where an index is built
     import faiss
@@ -76,7 +77,11 @@ def tune(index: faiss.Index, kind: FaissKind) -> None:
 
 
 def search_vectors(
-    built: faiss.Index, kind: FaissKind, vectors: np.ndarray, queries: np.ndarray, k: int
+    built: faiss.Index,
+    kind: FaissKind,
+    vectors: np.ndarray | StoredRows,
+    queries: np.ndarray,
+    k: int,
 ) -> np.ndarray:
     """Ids of the k nearest rows per query (-1 where fewer), best first.
 

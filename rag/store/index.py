@@ -7,9 +7,9 @@ statistics, and the nearest rows by FAISS, merged across segments by exact cosin
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
 from typing import overload
 
 import numpy as np
@@ -19,7 +19,7 @@ from rag.analysis.registry import People
 from rag.lexical import BM25
 from rag.store.faiss_index import search_vectors
 from rag.store.records import DocRecord, Records
-from rag.store.segment import RowKind, Segment
+from rag.store.segment import RowKind, Segment, Vectors
 from rag.types import Document
 
 
@@ -54,7 +54,7 @@ class _Chained(Sequence[DocRecord]):
 class Rows:
     """Vectors of several segments, read as one array of rows (without copying them)."""
 
-    def __init__(self, parts: Sequence[np.ndarray], dim: int) -> None:
+    def __init__(self, parts: Sequence[Vectors], dim: int) -> None:
         self.parts = tuple(parts)
         self.offsets = np.cumsum([0] + [len(p) for p in self.parts])
         self.shape = (int(self.offsets[-1]), dim)
@@ -126,15 +126,30 @@ class Index:
         self.passage_vectors = Rows([s.passage_vectors for s in self.segments], dim)
         self.bm25_sentences = BM25([s.sentence_terms for s in self.segments])
         self.bm25_passages = BM25([s.passage_terms for s in self.segments])
+        self._lazy = threading.Lock()  # built on first use, from any thread: once
+        self._people: People | None = None
+        self._spoken_ids: dict[str, np.ndarray] | None = None
         self._by_source = {
             source: int(r_off[i]) + r
             for i, s in enumerate(self.segments)
             for r, source in enumerate(s.records.sources)
         }
 
-    @cached_property
+    @property
     def people(self) -> People:
         """Everyone the articles name, one person per full name (built on first use)."""
+        if self._people is None:
+            with self._lazy:
+                if self._people is None:
+                    self._people = self._read_people()
+        return self._people
+
+    def warm(self) -> None:
+        """Build now what the first question would otherwise wait for: the people, and
+        which sentences are whose."""
+        assert self._spoken is not None
+
+    def _read_people(self) -> People:
 
         def articles() -> Iterator[tuple[str, Sequence, Counter]]:
             for s in self.segments:
@@ -148,13 +163,21 @@ class Index:
 
         return People(articles())
 
-    @cached_property
+    @property
     def _spoken(self) -> dict[str, np.ndarray]:
         """Per corpus-wide name, the global ids of the sentences attributed to them."""
+        if self._spoken_ids is None:
+            people = self.people
+            with self._lazy:
+                if self._spoken_ids is None:
+                    self._spoken_ids = self._read_spoken(people)
+        return self._spoken_ids
+
+    def _read_spoken(self, people: People) -> dict[str, np.ndarray]:
         parts: dict[str, list[np.ndarray]] = {}
         for s, offset in zip(self.segments, self.offsets["sentences"], strict=False):
             for doc, who, ids in s.records.spoken():
-                name = self.people.canonical(s.records.sources[doc], who)
+                name = people.canonical(s.records.sources[doc], who)
                 parts.setdefault(name, []).append(ids + int(offset))
         return {name: np.sort(np.concatenate(p)) for name, p in parts.items()}
 
@@ -232,8 +255,9 @@ class Index:
         return self._terms("sentences", g)
 
     def passage_terms(self, p: int) -> set[str]:
-        """The distinct terms of passage p."""
-        return self._terms("passages", p)
+        """The distinct terms of passage p: its sentences' (passages keep postings only)."""
+        first, last = int(self.passage_first[p]), int(self.passage_last[p])
+        return set().union(*(self.sentence_terms(g) for g in range(first, last)))
 
     def idf(self, term: str) -> float:
         """Rarity of a term over the sentences (1.0 for a term no sentence holds)."""

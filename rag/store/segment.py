@@ -18,12 +18,14 @@ from scipy import sparse
 from rag.errors import IndexCorruptError, RagError
 from rag.lexical import TermCounts
 from rag.store.faiss_index import FaissKind, build_faiss, index_type
+from rag.store.files import StoredRows
 from rag.store.records import BODY, DocRecord, Records
 from rag.text import tokenize
 
 if TYPE_CHECKING:
     import faiss
 
+Vectors = np.ndarray | StoredRows  # in memory, or read from a saved file as asked for
 RowKind = Literal["sentences", "passages"]  # the two kinds of row a segment holds
 ROW_KINDS: tuple[RowKind, ...] = ("sentences", "passages")
 
@@ -51,8 +53,8 @@ class Segment:
         self,
         name: str,
         records: Records | Sequence[DocRecord],
-        sentence_vectors: np.ndarray,
-        passage_vectors: np.ndarray,
+        sentence_vectors: Vectors,
+        passage_vectors: Vectors,
         sentence_terms: TermCounts,
         *,
         dim: int,
@@ -98,7 +100,7 @@ class Segment:
                     f"segment {self.name}: {what} vectors have shape {vectors.shape}, "
                     f"not ({n}, {dim})"
                 )
-        counted = self.sentence_terms.rows.shape[0]
+        counted = self.sentence_terms.texts
         if counted != self.sentences:
             raise IndexCorruptError(
                 f"segment {self.name}: term counts for {counted} sentences, not {self.sentences}"
@@ -125,7 +127,7 @@ class Segment:
     def passages(self) -> int:
         return len(self.passage_doc)
 
-    def vectors(self, which: RowKind) -> np.ndarray:
+    def vectors(self, which: RowKind) -> Vectors:
         return self.sentence_vectors if which == "sentences" else self.passage_vectors
 
     def terms(self, which: RowKind) -> TermCounts:

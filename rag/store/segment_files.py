@@ -7,10 +7,10 @@
              articles.npy          per article: byte range, first sentence, first passage
              sentences.npy         per sentence: span, paragraph, group, speaker, kind, mode
              passages.npy          per passage: its article and sentence range
-             sentence_vectors.npy  one unit row per sentence (memory-mapped on load)
+             sentence_vectors.npy  one unit row per sentence (rows read as asked for)
              passage_vectors.npy   one unit row per passage
-             sentence_terms.npz    term counts of the sentences (BM25)
-             passage_terms.npz     term counts of the passages
+             sentence_terms.npz    term counts of the sentences, by sentence and by term
+             passage_terms.npz     term counts of the passages, by term only (BM25)
              *.faiss               the FAISS indexes, for approximate ones only
 
 Format 3 kept the articles as one documents.json (texts, sentences, passages, people);
@@ -43,7 +43,14 @@ from rag.checksum import sha256_bytes, sha256_file, sha256_text
 from rag.errors import IndexCorruptError
 from rag.lexical import TermCounts
 from rag.store.faiss_index import tune
-from rag.store.files import fsync_dir, save_npy, synced, write_synced
+from rag.store.files import (
+    StoredRows,
+    fsync_dir,
+    save_arrays,
+    save_npy,
+    synced,
+    write_synced,
+)
 from rag.store.records import ARTICLE, PASSAGE, SENTENCE, DocRecord, Records
 from rag.store.segment import ROW_KINDS, Segment
 from rag.types import SENTENCE_KINDS, SPEECHES, Document, Sentence
@@ -94,14 +101,7 @@ def write_segment(index_dir: Path, segment: Segment) -> dict:
     save_npy(tmp / "passage_vectors.npy", np.asarray(segment.passage_vectors))
     for which in ROW_KINDS:
         with synced(tmp / f"{which[:-1]}_terms.npz") as fh:
-            terms = segment.terms(which).to_arrays()
-            np.savez(
-                fh,
-                vocab=terms["vocab"],
-                indptr=terms["indptr"],
-                indices=terms["indices"],
-                data=terms["data"],
-            )
+            save_arrays(fh, segment.terms(which).to_arrays())
     names = list(_FILES[FORMAT_VERSION])
     for which in ROW_KINDS:
         if segment.kinds[which] != "flat-ip":  # flat is rebuilt from the vectors in a blink
@@ -182,8 +182,8 @@ def load_segment(index_dir: Path, entry: dict, dim: int) -> Segment:
     segment = Segment(
         name,
         records,
-        np.load(folder / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False),
-        np.load(folder / "passage_vectors.npy", mmap_mode="r", allow_pickle=False),
+        _rows(folder / "sentence_vectors.npy"),
+        _rows(folder / "passage_vectors.npy"),
         terms,
         dim=dim,
         kinds=kinds,
@@ -274,6 +274,13 @@ def _records(folder: Path, n_sentences: int, n_passages: int) -> Records:
         passages,
         people,
     )
+
+
+def _rows(path: Path) -> StoredRows:
+    try:
+        return StoredRows(path)
+    except ValueError as exc:
+        raise IndexCorruptError(f"{path.parent.name}/{path.name}: {exc}") from exc
 
 
 def _mapped(path: Path) -> bytes | memoryview:
