@@ -54,15 +54,33 @@ def _extent(index: Index, g: int, score_of: dict[int, float]) -> tuple[int, int]
     return a, b
 
 
-def _same(index: Index, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
-    vx = index.sentence_vectors[x[0] : x[1]].mean(0)
-    vy = index.sentence_vectors[y[0] : y[1]].mean(0)
-    cos = float(vx @ vy / (np.linalg.norm(vx) * np.linalg.norm(vy) + 1e-12))
-    if cos >= cosine:
-        return True
-    wx = set(words(" ".join(index.sentence_text(g) for g in range(*x))))
-    wy = set(words(" ".join(index.sentence_text(g) for g in range(*y))))
-    return bool(wx and wy) and len(wx & wy) / len(wx | wy) >= 0.8
+class _Spans:
+    """The mean vector and the words of each span, read once per answer (a span is
+    compared with every quote chosen before it)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self._vectors: dict[tuple[int, int], np.ndarray] = {}
+        self._words: dict[tuple[int, int], set[str]] = {}
+
+    def vector(self, span: tuple[int, int]) -> np.ndarray:
+        if span not in self._vectors:
+            v = self.index.sentence_vectors[span[0] : span[1]].mean(0)
+            self._vectors[span] = v / (np.linalg.norm(v) + 1e-12)
+        return self._vectors[span]
+
+    def words(self, span: tuple[int, int]) -> set[str]:
+        if span not in self._words:
+            text = " ".join(self.index.sentence_text(g) for g in range(*span))
+            self._words[span] = set(words(text))
+        return self._words[span]
+
+    def same(self, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
+        """Near-duplicates: close in meaning, or sharing four fifths of their words."""
+        if float(self.vector(x) @ self.vector(y)) >= cosine:
+            return True
+        wx, wy = self.words(x), self.words(y)
+        return bool(wx and wy) and len(wx & wy) / len(wx | wy) >= 0.8
 
 
 def _citation(index: Index, span: tuple[int, int]) -> Citation:
@@ -116,6 +134,7 @@ def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[
     body_first = any(not index.sentence_is_heading[g] for g, _ in kept)
     chosen: list[tuple[tuple[int, int], float, list[Citation]]] = []
     used: set[int] = set()
+    spans = _Spans(index)
     for g, score in kept:
         if g in used:
             continue
@@ -125,9 +144,7 @@ def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[
         span = _extent(index, g, score_of)
         if any(i in used for i in range(*span)):
             span = (g, g + 1)
-        twin = next(
-            (c for c in chosen if _same(index, c[0], span, settings.duplicate_cosine)), None
-        )
+        twin = next((c for c in chosen if spans.same(c[0], span, settings.duplicate_cosine)), None)
         if twin is None and heading:
             continue
         used.update(range(*span))

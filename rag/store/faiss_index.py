@@ -2,7 +2,7 @@
 
 Exact inner product below HNSW_FROM vectors (rebuilt from the vectors on load, in a
 blink), HNSW up to IVF_FROM, and above that IVF with PQ_BYTES-byte product-quantised
-codes, whose candidates are re-scored exactly from the memory-mapped vectors. All on
+codes, whose candidates are re-scored exactly from the vectors on disk. All on
 unit rows, so inner product is cosine. But: knows nothing of files or of segments.
 """
 
@@ -86,16 +86,18 @@ def search_vectors(
     """Ids of the k nearest rows per query (-1 where fewer), best first.
 
     A compressed (PQ) index only proposes candidates, RERANK times k of them; their
-    exact cosines, read from the memory-mapped vectors, decide. Others answer directly.
+    exact cosines, from their rows read off disk, decide. Others answer directly.
     """
     k = min(k, built.ntotal)
     if kind != "ivf-pq48":
         return built.search(queries, k)[1]
     _, proposed = built.search(queries, min(built.ntotal, max(200, RERANK * k)))
     out = np.full((len(queries), k), -1, dtype=np.int64)
+    every = np.unique(proposed[proposed >= 0])  # read once for all the query rows
+    rows = np.asarray(vectors[every], dtype=np.float32)
     for row, ids in enumerate(proposed):
-        ids = np.sort(ids[ids >= 0])  # in file order: fewer pages touched
-        exact = np.asarray(vectors[ids], dtype=np.float32) @ queries[row]
+        ids = np.sort(ids[ids >= 0])
+        exact = rows[np.searchsorted(every, ids)] @ queries[row]
         best = np.argsort(-exact, kind="stable")[:k]
         out[row, : len(best)] = ids[best]
     return out

@@ -1,7 +1,7 @@
 """The live index: its segments laid end to end under global sentence and passage ids.
 
 What retrieval and quoting read: records by sentence id, vectors as one array of rows
-(`Rows`, without copying the segments' memory-mapped arrays), BM25 with corpus-wide
+(`Rows`, without copying the segments' arrays or reading their files whole), BM25 with corpus-wide
 statistics, and the nearest rows by FAISS, merged across segments by exact cosine.
 """
 
