@@ -50,7 +50,7 @@ $(VENV)/.bench-installed: $(STAMP)
 bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py
 	$(PY) bench/scale.py --append
-	$(PY) bench/grow.py --append
+	$(PY) bench/grow.py --passages 1000000 --append
 	$(PY) bench/peers.py --append
 
 # The reading model: rebuilds rag/weights/reader.safetensors (+ reader.json) from ../shared/qadata

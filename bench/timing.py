@@ -33,7 +33,7 @@ def write_results(text: str) -> None:
         head, sections = "", blocks
     head = head.rstrip("\n") + "\n\n" if head.strip() else ""
     sections = [b.rstrip("\n") + "\n\n" for b in sections]  # a blank line between parts
-    text = text.rstrip("\n") + "\n\n"
+    text = text.strip("\n") + "\n\n"  # a part may come with blank lines around it
     if text.startswith("## "):
         keys = [_key(b) for b in sections]
         if _key(text) in keys:
