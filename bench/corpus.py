@@ -27,14 +27,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 OPEN = """
-import json, resource, sys, time
+import json, sys, time
 t = time.perf_counter()
 from rag import Assistant
 a = Assistant(sys.argv[1], sys.argv[2])
 opened = time.perf_counter() - t
 a.ask(sys.argv[3])
 answered = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's when it forks.
+with open("/proc/self/status", encoding="ascii") as fh:
+    rss = next(int(l.split()[1]) / 1024 for l in fh if l.startswith("VmHWM:"))
 print(json.dumps({"opened_s": opened, "answered_s": answered, "peak_rss_mb": rss,
                   "articles": len(a.documents())}))
 """
