@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -18,12 +17,12 @@ import numpy.typing as npt
 from rag.analysis.registry import People
 from rag.lexical import BM25
 from rag.store.faiss_index import search_vectors
-from rag.store.records import DocRecord, Records
+from rag.store.records import DocRecord, Records, RecordSequence
 from rag.store.segment import RowKind, Segment, Vectors
 from rag.types import Document
 
 
-class _Chained(Sequence[DocRecord]):
+class _Chained(RecordSequence):
     """The records of several segments as one sequence (each read back on demand)."""
 
     def __init__(self, parts: Sequence[Records], offsets: np.ndarray) -> None:
@@ -33,16 +32,7 @@ class _Chained(Sequence[DocRecord]):
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
-    @overload
-    def __getitem__(self, i: int) -> DocRecord: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[DocRecord]: ...
-    def __getitem__(self, i: int | slice) -> DocRecord | Sequence[DocRecord]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
-            raise IndexError(f"article {i} of {len(self)}")
-        i %= len(self)
+    def _item(self, i: int) -> DocRecord:
         part = int(np.searchsorted(self.offsets, i, side="right")) - 1
         return self.parts[part][i - int(self.offsets[part])]
 

@@ -84,7 +84,32 @@ def byte_offsets(text: str) -> np.ndarray | None:
     return np.concatenate([[0], np.cumsum(width)])
 
 
-class Records(Sequence[DocRecord]):
+class RecordSequence(Sequence[DocRecord]):
+    """Records read back one at a time: a length and `_item(i)` (0 <= i < length) make it
+    a sequence that takes negative indexes and slices."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _item(self, i: int) -> DocRecord:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> DocRecord: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[DocRecord]: ...
+    def __getitem__(self, i: int | slice) -> DocRecord | Sequence[DocRecord]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"article {i} of {len(self)}")
+        return self._item(int(i) % len(self))
+
+    def __iter__(self) -> Iterator[DocRecord]:
+        return (self._item(i) for i in range(len(self)))
+
+
+class Records(RecordSequence):
     """The articles of one segment, as arrays; `records[i]` is article i as a DocRecord."""
 
     def __init__(
@@ -166,19 +191,8 @@ class Records(Sequence[DocRecord]):
     def __len__(self) -> int:
         return len(self.sources)
 
-    @overload
-    def __getitem__(self, i: int) -> DocRecord: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[DocRecord]: ...
-    def __getitem__(self, i: int | slice) -> DocRecord | Sequence[DocRecord]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
-            raise IndexError(f"article {i} of {len(self)}")
-        return self._record(int(i) % len(self))
-
-    def __iter__(self) -> Iterator[DocRecord]:
-        return (self[i] for i in range(len(self)))
+    def _item(self, i: int) -> DocRecord:
+        return self._record(i)
 
     @property
     def people(self) -> People:
