@@ -32,9 +32,19 @@ class _Chained(RecordSequence):
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
-    def _item(self, i: int) -> DocRecord:
+    def _locate(self, i: int) -> tuple[Records, int]:
+        """The segment's records holding article i, and i's number there."""
         part = int(np.searchsorted(self.offsets, i, side="right")) - 1
-        return self.parts[part][i - int(self.offsets[part])]
+        return self.parts[part], i - int(self.offsets[part])
+
+    def _item(self, i: int) -> DocRecord:
+        records, r = self._locate(i)
+        return records[r]
+
+    def document(self, i: int) -> Document:
+        """Article i without its sentences."""
+        records, r = self._locate(i)
+        return records.document(r)
 
     def __iter__(self) -> Iterator[DocRecord]:
         for part in self.parts:
@@ -215,10 +225,7 @@ class Index:
     def document(self, source: str) -> Document | None:
         """One article without its sentences; None if the index does not hold it."""
         i = self._by_source.get(source)
-        if i is None:
-            return None
-        part = int(np.searchsorted(self.offsets["records"], i, side="right")) - 1
-        return self.segments[part].records.document(i - int(self.offsets["records"][part]))
+        return None if i is None else self.records.document(i)
 
     def documents(self) -> Iterator[Document]:
         """Every article (source, title, text, hash) in index order, without its sentences."""
@@ -234,15 +241,10 @@ class Index:
         """Global ids of the passages holding sentence g."""
         return self.holder_ids[self.holder_ptr[g] : self.holder_ptr[g + 1]]
 
-    def _terms(self, which: RowKind, i: int) -> set[str]:
-        """The distinct terms of global sentence or passage i, from its segment's counts."""
-        offsets = self.offsets[which]
-        s = int(np.searchsorted(offsets, i, side="right")) - 1
-        return self.segments[s].terms(which).terms(i - int(offsets[s]))
-
     def sentence_terms(self, g: int) -> set[str]:
         """The distinct terms of sentence g."""
-        return self._terms("sentences", g)
+        segment, local = self._local(g)
+        return segment.sentence_terms.terms(local)
 
     def passage_terms(self, p: int) -> set[str]:
         """The distinct terms of passage p: its sentences' (passages keep postings only)."""

@@ -80,7 +80,9 @@ class Segment:
         self._check(dim)
         # Passage × sentence membership: passage term counts, and the passages of a sentence.
         members = _membership(self.passage_first, self.passage_last, self.sentences)
-        self.passage_terms = passage_terms or sentence_terms.combine(members)
+        if passage_terms is None:
+            passage_terms = sentence_terms.combine(members)
+        self.passage_terms = passage_terms
         holders = members.tocsc()
         self.holder_ptr = holders.indptr.astype(np.int64)
         self.holder_ids = holders.indices.astype(np.int32)
