@@ -104,6 +104,35 @@ def test_two_people_sharing_a_surname_are_told_apart_within_an_article():
     assert speaker(table, '"We will not let it go,"')[0] == "Otto Dorn"  # named last
 
 
+def test_kin_epithets_and_nationalities_in_an_invented_article():
+    """A first name after a relation takes the relative's surname; "the 61-year-old
+    singer" and "the Norwegian" are whoever the story is about there; a nationality
+    before a capitalised word names no one; a clause about a thing is nobody's role."""
+    text = (
+        "Singer quits the stage\n\n"
+        "Lars Eklund, the folk singer, said he would give his last concert in May. "
+        '"I have sung for forty years," said the 61-year-old singer. '
+        '"It is time," said the Norwegian. '
+        "Mr Eklund's daughter Maja said the family would go with him. "
+        '"We will miss the road," she said. '
+        "Welsh Harriers coach Tom Pryce, whose team plays at the festival, called it sad. "
+        '"There is no one like him," said the Harriers coach. '
+        "The show Blue Fjord, which was to star Lars Eklund, was dropped. "
+        '"We had no choice," said the show\'s producer Ingrid Saeter.\n'
+    )
+    table = attributed(text)
+    assert speaker(table, '"I have sung')[0] == "Lars Eklund"
+    assert speaker(table, '"It is time,"')[0] == "Lars Eklund"
+    assert speaker(table, "Mr Eklund's daughter Maja") == ("Maja Eklund", "reported")
+    assert speaker(table, '"We will miss the road,"')[0] == "Maja Eklund"
+    assert speaker(table, '"There is no one like him,"')[0] == "Tom Pryce"
+    assert speaker(table, '"We had no choice,"')[0] == "Ingrid Saeter"
+    people, _ = find_people(text)
+    names = {p.name for p in people}
+    assert "Welsh Harriers" not in names and "Maja Eklund" in names
+    assert next(p for p in people if p.name == "Maja Eklund").gender == "f"
+
+
 def test_no_person_role_or_spelling_of_the_seeds_is_written_into_the_engine():
     """The engine learns people from the text: nothing in rag/ may name the seeds'."""
     names: set[str] = set()

@@ -23,13 +23,15 @@ person; only names are found, so a mononym ("Madonna") is nobody unless titled.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.analysis.lexicon import (
+    DEMONYMS,
     HONORIFICS,
     NAME_PARTICLES,
+    NATIONAL_ADJECTIVES,
     NOT_NAMES,
     ORGANISATION_WORDS,
     ROLE_NOUNS,
@@ -169,6 +171,8 @@ def _role_after(text: str, end: int) -> str:
         return ""
     phrase = m.group(1).strip()
     words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
+    if words and words[0] in ("which", "where", "when", "whose"):
+        return ""  # ", which was to star Ada Holm,": a clause about a thing
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
 
 
@@ -214,7 +218,7 @@ def _parse(run: Run, text: str) -> _Named | None:
         word = words[k].lower()
         if _is_role(word):
             title.append(word)
-        elif not (len(words) - k >= 3 and _modifier(word)):
+        elif not (len(words) - k >= 3 and _modifier(word) or word in NATIONAL_ADJECTIVES):
             break
         k += 1
     # A title further in ends what comes before the name: "Dutch Prime Minister Ana Lind".
@@ -285,10 +289,13 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
         if parsed is None or len(parsed.name) < 2:
             continue
         named.append((parsed, person_for(parsed.name)))
+    kin = _kin(text, runs, named, full, people, person_for)
     mentions: list[Mention] = []
     for run in runs:
         parsed = _parse(run, text)
-        if parsed is not None and len(parsed.name) >= 2:
+        if run.start in kin:
+            index, kind, words = kin[run.start], "name", run.words
+        elif parsed is not None and len(parsed.name) >= 2:
             index = person_for(parsed.name)
             kind = "name"
         else:
@@ -330,6 +337,46 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
     mentions.extend(_role_mentions(text, people, mentions))
     mentions.sort(key=lambda m: m.start)
     return people, mentions
+
+
+_KIN_NOUNS = "wife|husband|son|daughter|brother|sister|father|mother|widow"
+_KIN = re.compile(rf"(?:\b([Hh]is|[Hh]er)|\b([A-Z][\w-]*?)(?:['’]s|['’]))\s+({_KIN_NOUNS})\s+$")
+
+
+def _kin(
+    text: str,
+    runs: Sequence[Run],
+    named: Sequence[tuple[_Named, int]],
+    full: list[tuple[str, ...]],
+    people: list[Person],
+    person_for: Callable[[tuple[str, ...]], int],
+) -> dict[int, int]:
+    """People named by a first name after a relation ("Mr Hale's daughter Ana", "his
+    wife Ada"): the first name with the surname of the person they are kin to, named
+    last before them ("his": the last man or person of no known gender). Run start ->
+    person."""
+    out: dict[int, int] = {}
+    for run in runs:
+        if len(run.words) != 1 or run.words[0].lower() in NOT_NAMES:
+            continue
+        m = _KIN.search(text[max(0, run.start - 60) : run.start])
+        if m is None:
+            continue
+        earlier = [(p, i) for p, i in named if p.run.start < run.start]
+        if m.group(2):
+            surname = m.group(2)
+            found = [i for _, i in earlier if full[i][-1] == surname]
+        else:
+            gender = "m" if m.group(1).lower() == "his" else "f"
+            found = [i for p, i in earlier if HONORIFICS.get(p.honorific, "") in ("", gender)]
+        if not found or full[found[-1]][-1] == run.words[0]:
+            continue
+        index = person_for((run.words[0], full[found[-1]][-1]))
+        person = people[index]
+        person.evidence = True
+        person.gender = person.gender or ROLE_NOUNS[m.group(3)]
+        out[run.start] = index
+    return out
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -384,7 +431,9 @@ def _by_surname(
 
 
 _ROLE_MENTION = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Ii]ts|[Tt]heir)\s+")
-_WORDS_AFTER = re.compile(r"[^\W\d_][\w'’-]*")
+_WORDS_AFTER = re.compile(r"(?:\d+-)?[^\W\d_][\w'’-]*")  # "74-year-old" too
+# After "the American": the phrase ends there ("said the American.", "the Scot, who…").
+_PHRASE_END = re.compile(r"\s*(?:[,.;:!?\"”’)]|$)")
 
 
 def _label(run: Run, parsed: _Named) -> tuple[str, ...]:
@@ -410,13 +459,25 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
             (k for k, (w, _) in enumerate(words) if _is_role(w) or w.endswith("-year-old")),
             default=-1,
         )
+        if (
+            last < 0
+            and words
+            and words[0][0] in DEMONYMS
+            and (
+                _PHRASE_END.match(text, words[0][1])
+                or _next_word(text, words[0][1]) in _VERB_FORMS | _AUXILIARIES
+            )
+        ):
+            last = 0  # "said the American.
         if last < 0 or any(w in _ROLE_BEFORE_STOP for w, _ in words[: last + 1]):
             continue
         phrase = [w for w, _ in words[: last + 1]]
         if phrase[-1].endswith("-year-old"):
             phrase[-1] = "year-old"  # "the 30-year-old": an epithet like any other
         stop = words[last][1]
-        if any(a < stop and m.start() < b for a, b in taken):
+        if any(a < stop and m.start() < b for a, b in taken) or any(
+            a >= stop and not text[stop:a].strip() for a, _ in taken
+        ):
             continue  # "the chief executive Tom Ray": the name itself is the mention
         index = with_role(people, named, phrase, m.start())
         if index is not None:
@@ -424,6 +485,14 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
         elif m.group().strip().lower() == "the" and phrase[-1] not in UNNAMED_SOURCES:
             out.append(Mention(m.start(), stop, EPITHET, "epithet"))
     return out
+
+
+_AUXILIARIES = frozenset(words("who has had was is would will also then"))
+
+
+def _next_word(text: str, at: int) -> str:
+    m = re.match(r"\s+([^\W\d_][\w'’-]*)", text[at : at + 40])
+    return m.group(1).lower() if m else ""
 
 
 def with_role(
