@@ -45,6 +45,7 @@ from rag.search import (
     speaker_present,
     spoken_by,
     topic_cosines,
+    utterance_cosines,
 )
 from rag.text import fold, normalize
 from rag.types import Answer, Document, PersonInfo, Progress, Sentence, SyncReport
@@ -408,7 +409,7 @@ class Assistant:
         theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask])
         theirs, read = self._read(index, theirs, reading)
         lacking = self._lacking(index, theirs, reading)
-        dense = topic_cosines(index, theirs, topic_vector)
+        dense = utterance_cosines(index, theirs, topic_vector)
         own = evidence(
             index, theirs, reading.topic_terms, s.confidence, dense, lacking, read, own=True
         )

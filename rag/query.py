@@ -63,7 +63,7 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
 # give someone ("the finance minister", "the harbour chief").
 _ROLE_WORDS = "|".join(sorted({*ROLE_NOUNS, *TITLE_WORDS}, key=len, reverse=True))
 _NAME = (
-    r"(?:the\s+)?(?P<who>(?:[A-Z][\w'’.-]*\s?){1,4}?"
+    r"(?:the\s+)?(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}?"
     rf"|(?<=the\s)(?:[\w'’.-]+\s){{0,3}}?(?:{_ROLE_WORDS}))"
 )
 # The verbs of "What did X <verb> about Y?": speech verbs in their base form, and a few
@@ -75,7 +75,7 @@ _ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
 _FRAMES = [
     re.compile(
         rf"^\s*(?:what|how|why|when|where)\s+(?:did|does|do|has|had|have|would|will)\s+{_NAME}\s+"
-        rf"(?:{_ASK_VERBS}|said)(?:\s+(?:about|of|on|to|regarding|concerning|that))?"
+        rf"(?:{_ASK_VERBS}|said)\b(?:\s+(?:about|of|on|to|regarding|concerning|that))?"
         r"\s*(?P<topic>.*?)\s*[?.!]*\s*$",
         re.IGNORECASE,
     ),

@@ -74,15 +74,15 @@ def _present_in(tokens: set[str]) -> Callable[[str], bool]:
 
 
 def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[float, float]:
-    """Topic terms found in a passage holding sentence g (in g itself if `own`):
-    (IDF-weighted share, plain share)."""
+    """Topic terms found in a passage holding sentence g (if `own`, in g's utterance:
+    its speaker's words around it, `Index.utterance`): (IDF-weighted share, plain share)."""
     if not terms:
         return 0.0, 0.0
     idf = {t: index.idf(t) for t in terms}
     total = sum(idf.values())
     best = (0.0, 0.0)
     places = (
-        [index.sentence_terms(g)]
+        [set().union(*(index.sentence_terms(k) for k in index.utterance(g)))]
         if own
         else [index.passage_terms(int(p)) for p in index.holders(g)]
     )
@@ -101,6 +101,16 @@ def topic_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndar
     """Cosine of the first hits to the topic alone (the ranking vector may add the person)."""
     head = hits.ids[:CONFIDENCE_DEPTH]
     return index.sentence_vectors[head] @ topic_vector.astype(np.float32)
+
+
+def utterance_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndarray:
+    """Per first hit, the best cosine to the topic over its utterance (`Index.utterance`)."""
+    topic = topic_vector.astype(np.float32)
+    out = np.zeros(min(CONFIDENCE_DEPTH, len(hits)), dtype=np.float32)
+    for row in range(len(out)):
+        ids = list(index.utterance(int(hits.ids[row])))
+        out[row] = float((index.sentence_vectors[ids] @ topic).max())
+    return out
 
 
 def evidence(

@@ -171,6 +171,12 @@ def test_split_frame_finds_person_and_topic():
     assert split_frame("What did Rutte say about China?") == ("Rutte", "China")
     assert split_frame("What did the NATO chief say about Iran?") == ("NATO chief", "Iran")
     assert split_frame("Where is Alaska?") == (None, "Where is Alaska?")
+    # A topic starting with a verb's letters is no verb: "playing" is not "play" + "ing".
+    assert split_frame("What did Ivo Rask say about playing Tor Lund?") == (
+        "Ivo Rask",
+        "playing Tor Lund",
+    )
+    assert split_frame("How did Ms Ana Lind describe the plan?") == ("Ms Ana Lind", "the plan")
 
 
 @pytest.mark.parametrize(

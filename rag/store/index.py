@@ -21,6 +21,8 @@ from rag.store.records import DocRecord, Records, RecordSequence
 from rag.store.segment import RowKind, Segment, Vectors
 from rag.types import Document
 
+UTTERANCE_REACH = 4  # sentences each way that `Index.utterance` looks for the same speaker
+
 
 class _Chained(RecordSequence):
     """The records of several segments as one sequence (each read back on demand)."""
@@ -200,6 +202,28 @@ class Index:
             return None
         source = segment.records.sources[int(segment.sentence_doc[local])]
         return self.people.canonical(source, who)
+
+    def utterance(self, g: int, reach: int = UTTERANCE_REACH) -> range:
+        """Sentence g with its neighbours in the same article attributed to the same
+        speaker (up to `reach` each way): one person's words, told in several sentences
+        ('Hale said: "A. B. C."'), whose topic may stand in any of them."""
+        segment, local = self._local(g)
+        who = segment.records.speaker(local)
+        if who is None:
+            return range(g, g + 1)
+        doc = segment.sentence_doc[local]
+        last = len(segment.sentence_doc) - 1
+
+        def same(k: int) -> bool:
+            return segment.sentence_doc[k] == doc and segment.records.speaker(k) == who
+
+        first = local
+        while first > 0 and local - first < reach and same(first - 1):
+            first -= 1
+        end = local
+        while end < last and end - local < reach and same(end + 1):
+            end += 1
+        return range(g - (local - first), g + (end - local) + 1)
 
     @property
     def size(self) -> int:
