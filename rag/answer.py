@@ -25,8 +25,12 @@ NEIGHBOUR_SHARE = 0.92  # a neighbour joins a quote when it scores this share of
 NO_ANSWER = "No supporting quote in the corpus for this question."
 
 
-def _extent(index: Index, g: int, score_of: dict[int, float]) -> tuple[int, int]:
-    """Global sentence range [a, b) of the quote grown from sentence g."""
+def _extent(
+    index: Index, g: int, score_of: dict[int, float], whole_words: bool = False
+) -> tuple[int, int]:
+    """Global sentence range [a, b) of the quote grown from sentence g; with
+    `whole_words`, also over the rest of its speaker's words around it (the question
+    asked for that speaker: their statement is the answer, not one sentence of it)."""
     record, local = index.place(g)
     first = g - local
     sentences = record.sentences
@@ -40,6 +44,16 @@ def _extent(index: Index, g: int, score_of: dict[int, float]) -> tuple[int, int]
         else:  # a long quotation: a window of three around g, kept inside the quotation
             start = min(max(lo, local - 1), hi - MAX_SENTENCES)
             a, b = first + start, first + start + MAX_SENTENCES
+    if whole_words and me.speaker is not None:
+        for step in (1, -1):  # what they went on to say first, then what led to it
+            while b - a < MAX_SENTENCES:
+                n = b if step > 0 else a - 1
+                if not first <= n < first + len(sentences):
+                    break
+                other = sentences[n - first]
+                if other.speaker != me.speaker or abs(other.paragraph - me.paragraph) > 1:
+                    break
+                a, b = min(a, n), max(b, n + 1)
     seed = score_of.get(g, 0.0)
     for step in (-1, 1):
         if b - a >= MAX_SENTENCES:
@@ -119,8 +133,11 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
     )
 
 
-def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[Quote]:
-    """Best-first quotes from the hits: grown, deduplicated, at most k.
+def select_quotes(
+    index: Index, hits: Hits, settings: Settings, k: int, speakers: frozenset[str] = frozenset()
+) -> list[Quote]:
+    """Best-first quotes from the hits: grown, deduplicated, at most k. A quote of one
+    of `speakers` (the people the question asks for) grows over the rest of their words.
 
     Headlines, headings and list items are quoted only when no body sentence within the
     relative floor of the best hit is: a headline names the story, the body says it.
@@ -141,7 +158,7 @@ def select_quotes(index: Index, hits: Hits, settings: Settings, k: int) -> list[
         heading = body_first and bool(index.sentence_is_heading[g])
         if len(chosen) >= k and not heading:
             break
-        span = _extent(index, g, score_of)
+        span = _extent(index, g, score_of, bool(speakers) and index.speaker(g) in speakers)
         if any(i in used for i in range(*span)):
             span = (g, g + 1)
         twin = next((c for c in chosen if spans.same(c[0], span, settings.duplicate_cosine)), None)

@@ -338,7 +338,8 @@ class Assistant:
         note, found = "", None
         if reading.who is not None:
             hits, score, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
-        quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes)
+        speakers = frozenset(reading.people) if found else frozenset()
+        quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes, speakers)
         return make_answer(question, reading.resolved, quotes, score, note, found)
 
     def _check(self, question: str, k: int | None) -> None:

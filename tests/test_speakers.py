@@ -195,6 +195,18 @@ def test_a_question_by_surname_finds_both_people_of_that_name(invented):
     assert answer.quotes[0].speaker in {"Karl Dorn", "Lena Dorn"}
 
 
+def test_a_quote_of_the_person_asked_for_holds_the_rest_of_their_words(invented):
+    """Their statement goes on after the sentence that names them: the quote does too,
+    verbatim, and no further than their words."""
+    answer = invented.ask("What did Ms Varga say about the bridge?")
+    first = answer.quotes[0]
+    assert first.speaker == "Ines Varga"
+    assert "goodwill" in first.text and "come from somewhere" in first.text
+    source = CORPUS[first.source]
+    assert source[first.start : first.end] == first.text
+    assert "Tomas Brenner" not in first.text and len(first.text) < 260
+
+
 @pytest.mark.parametrize(
     "question, person",
     [
