@@ -90,7 +90,17 @@ class _Spans:
         return self._words[span]
 
     def same(self, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
-        """Near-duplicates: close in meaning, or sharing four fifths of their words."""
+        """Near-duplicates: close in meaning, or sharing four fifths of their words; a
+        single sentence is also one when it repeats a sentence of a longer quote (a
+        summary repeating one sentence of someone's statement)."""
+        if self._same(x, y, cosine):
+            return True
+        short, long_ = (x, y) if x[1] - x[0] <= y[1] - y[0] else (y, x)
+        if short[1] - short[0] != 1 or long_[1] - long_[0] == 1:
+            return False
+        return any(self._same(short, (g, g + 1), cosine) for g in range(*long_))
+
+    def _same(self, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
         if float(self.vector(x) @ self.vector(y)) >= cosine:
             return True
         wx, wy = self.words(x), self.words(y)
@@ -158,10 +168,17 @@ def select_quotes(
         heading = body_first and bool(index.sentence_is_heading[g])
         if len(chosen) >= k and not heading:
             break
-        span = _extent(index, g, score_of, bool(speakers) and index.speaker(g) in speakers)
-        if any(i in used for i in range(*span)):
-            span = (g, g + 1)
+        # A sentence repeating one of a chosen quote's is another place of it, as it
+        # stands (not grown: what grew around it is not what the quote says).
+        span = (g, g + 1)
         twin = next((c for c in chosen if spans.same(c[0], span, settings.duplicate_cosine)), None)
+        if twin is None:
+            span = _extent(index, g, score_of, bool(speakers) and index.speaker(g) in speakers)
+            if any(i in used for i in range(*span)):
+                span = (g, g + 1)
+            twin = next(
+                (c for c in chosen if spans.same(c[0], span, settings.duplicate_cosine)), None
+            )
         if twin is None and heading:
             continue
         used.update(range(*span))

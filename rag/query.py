@@ -68,9 +68,16 @@ _NAME = (
 )
 # The verbs of "What did X <verb> about Y?": speech verbs in their base form, and a few
 # of opinion and reaction.
+# Phrasal ones only with their particle: "When do Lund play Varna?" asks no one's words.
+_PHRASAL = {"play": "play down", "point": "point out", "rule": "rule out"}
 _ASK_VERBS = "|".join(
-    sorted({*SPEECH_VERBS, "react", "mean", "want", "make", "see", "view"}, key=len, reverse=True)
-)
+    sorted(
+        {_PHRASAL.get(v, v) for v in SPEECH_VERBS}
+        | {"react", "mean", "want", "make", "see", "view"},
+        key=len,
+        reverse=True,
+    )
+).replace(" ", r"\s+")
 _ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
 _FRAMES = [
     re.compile(
