@@ -1,8 +1,9 @@
 """Ablations: the engine with its stages added one at a time, each scored at its own threshold.
 
 Each configuration is a set of changes to the default `Settings`. It runs on every
-corpus with abstention off; one threshold is then calibrated on the dev splits of all
-those corpora together and applied to every split of each, so that configurations
+corpus with abstention off; one pair of thresholds (the topic's, the asked person's) is
+then calibrated on the dev splits of all those corpora together and applied to every
+split of each, so that configurations
 are compared at the same false-abstain budget. A change to what is indexed (passages
 embedded whole) gets an index of its own, kept under the corpus's index folder
 (`variants/`) so that later runs reuse it.
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from eval.calibration import apply_threshold, calibrate
+from eval.calibration import Thresholds, apply_threshold, calibrate
 from eval.rows import Row
 from eval.scoring import Figures, RowResult, figures, run
 from rag import Assistant
@@ -53,7 +54,7 @@ DEFAULT = "+ names left out of the dense query (the default)"
 class Ablation:
     """One configuration on one corpus, at the threshold calibrated for it."""
 
-    threshold: float  # calibrated on the dev splits of every corpus scored together
+    threshold: Thresholds  # calibrated on the dev splits of every corpus scored together
     by_split: dict[str, Figures]
 
 
@@ -95,6 +96,7 @@ def variant(assistant: Assistant, changes: dict[str, Any]) -> Assistant:
             weights=weights,
             confidence=confidence,
             abstain_below=-1.0,
+            speaker_below=-1.0,
             **extra,
         ),
         embedder=assistant.embedder,

@@ -1,43 +1,105 @@
 """Abstention thresholds, calibrated on dev results and applied to any split.
 
-The engine abstains when its confidence is under `Settings.abstain_below`. To compare
-configurations fairly, each gets its own threshold, found on the dev split from results
+The engine refuses in two places: when the best evidence on the topic is under
+`Settings.abstain_below`, and, for "What did X say…", when X's own words are under
+`Settings.speaker_below` (then it says X is not quoted on it). To compare
+configurations fairly, each gets its own pair, found on the dev splits from results
 produced with abstention off, then applied to every split.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from eval.scoring import RowResult
 
 MAX_FALSE_ABSTAIN = 0.05  # the goal the eval issue sets; thresholds respect it on dev
 
 
-def calibrate(results: Sequence[RowResult], max_false_abstain: float = MAX_FALSE_ABSTAIN) -> float:
-    """The highest abstention threshold that abstains on at most this share of answerable rows.
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where the engine refuses: the topic's evidence, and the asked person's own."""
+
+    topic: float
+    speaker: float
+
+    def __str__(self) -> str:
+        return f"{self.topic:g} / {self.speaker:g}"
+
+
+def _cuts(values: np.ndarray) -> np.ndarray:
+    """Candidate thresholds for these scores: just under the lowest (refuse nothing for
+    it) and halfway between each two neighbours (a margin on both sides)."""
+    distinct = np.unique(values[~np.isnan(values)])
+    if not len(distinct):
+        return np.array([0.0])
+    return np.round(np.concatenate([[distinct[0] - 1e-4], (distinct[1:] + distinct[:-1]) / 2]), 4)
+
+
+def calibrate(
+    results: Sequence[RowResult], max_false_abstain: float = MAX_FALSE_ABSTAIN
+) -> Thresholds:
+    """The pair of thresholds that refuses the most unanswerable rows while refusing at
+    most `max_false_abstain` of the answerable ones, on the given (dev) results.
 
     Refusing a question the articles answer costs more than quoting near misses, so the
-    threshold keeps the false-abstain rate within `max_false_abstain` on the given (dev)
-    results, produced with abstention off, and then refuses as many unanswerable rows as
-    it can. It sits halfway between the last answerable row it keeps and the nearest row
-    below, for a margin.
+    false-abstain budget is a hard limit; among pairs refusing as many near misses, those
+    refusing fewest answerable rows. Many pairs then do exactly the same on these rows:
+    the topic threshold is the middle of the widest run of such values, and the
+    speaker's the middle of its run there, the largest margin either way. A row refused
+    whatever the thresholds (a person no article names) counts as refused under all.
     """
-    kept = sorted(r.confidence for r in results if r.answerable)
-    if not kept:
-        return 0.0
-    allowed = int(max_false_abstain * len(kept) + 1e-9)  # answerable rows it may refuse
-    top = kept[min(allowed, len(kept) - 1)]
-    below = [r.confidence for r in results if r.confidence < top]
-    return round((top + max(below)) / 2 if below else top - 1e-4, 4)
+    if not results:
+        return Thresholds(0.0, 0.0)
+    topic = np.array([r.confidence for r in results], dtype=np.float64)
+    own = np.array(
+        [np.nan if r.speaker_confidence is None else r.speaker_confidence for r in results],
+        dtype=np.float64,
+    )
+    answerable = np.array([r.answerable for r in results])
+    fixed = np.array([r.abstained for r in results])
+    n_answerable, n_unanswerable = max(1, answerable.sum()), max(1, (~answerable).sum())
+    topic_cuts, speaker_cuts = _cuts(topic), _cuts(own)
+    by_own = own[:, None] < speaker_cuts[None, :]  # NaN compares false: no person asked
+    recall = np.zeros((len(topic_cuts), len(speaker_cuts)))
+    false = np.zeros_like(recall)
+    for i, t in enumerate(topic_cuts):
+        refused = fixed[:, None] | (topic < t)[:, None] | by_own
+        false[i] = refused[answerable].sum(0) / n_answerable
+        recall[i] = refused[~answerable].sum(0) / n_unanswerable
+    ok = false <= max_false_abstain + 1e-9
+    if not ok.any():  # it refuses too many answerable rows whatever the thresholds
+        return Thresholds(round(float(topic.min()) - 1e-4, 4), -1e-4)
+    best_recall = recall[ok].max()
+    ok &= recall == best_recall
+    ok &= false == false[ok].min()
+    i = _middle(ok.any(1))
+    j = _middle(ok[i])
+    return Thresholds(float(topic_cuts[i]), float(speaker_cuts[j]))
 
 
-def apply_threshold(results: Sequence[RowResult], threshold: float) -> list[RowResult]:
-    """Results as they would be had the assistant abstained below `threshold`."""
+def _middle(mask: np.ndarray) -> int:
+    """The middle index of the longest run of True in mask (which holds one)."""
+    best, start = (0, 0), None
+    for k, on in enumerate([*mask.tolist(), False]):
+        if on and start is None:
+            start = k
+        elif not on and start is not None:
+            best = max(best, (k - start, -start))
+            start = None
+    length, first = best[0], -best[1]
+    return first + (length - 1) // 2
+
+
+def apply_threshold(results: Sequence[RowResult], thresholds: Thresholds) -> list[RowResult]:
+    """Results as they would be had the assistant refused below these thresholds."""
     out = []
     for r in results:
-        if r.abstained or r.confidence >= threshold:
+        own_low = r.speaker_confidence is not None and r.speaker_confidence < thresholds.speaker
+        if r.abstained or not (r.confidence < thresholds.topic or own_low):
             out.append(r)
         else:
             out.append(

@@ -39,7 +39,7 @@ class Report:
 class Evaluation:
     """A whole run: a report per corpus scored, and why the others were not."""
 
-    settings: dict[str, Any]  # retrieval, abstain_below, model
+    settings: dict[str, Any]  # retrieval, abstain_below, speaker_below, model
     reports: dict[str, Report]
     skipped: dict[str, str]  # corpus -> why it was not scored
     calibrated_on: tuple[str, ...]  # the corpora whose dev splits set the ablation thresholds
@@ -95,6 +95,7 @@ def evaluate(
         settings={
             "retrieval": settings.retrieval,
             "abstain_below": settings.abstain_below,
+            "speaker_below": settings.speaker_below,
             "model": embedder.name if embedder is not None else settings.model,
         },
         reports=reports,

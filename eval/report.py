@@ -13,24 +13,25 @@ from pathlib import Path
 from eval import chart
 from eval.ablations import DEFAULT, Ablation
 from eval.attribution import Attribution
-from eval.calibration import MAX_FALSE_ABSTAIN
+from eval.calibration import MAX_FALSE_ABSTAIN, Thresholds
 from eval.corpora import Corpus
 from eval.harness import Evaluation, Report
 from eval.scoring import Figures, RowResult
 
 ABLATIONS_INTRO = (
-    "Each configuration gets its own abstention threshold, calibrated on {dev} "
-    f"(the highest that abstains on at most {MAX_FALSE_ABSTAIN:.0%} of its answerable "
-    "rows), then applied to both splits. Test split shown."
+    "Each configuration gets its own pair of thresholds, t = topic / asked person's "
+    "words, calibrated on {dev} (the pair refusing the most unanswerable rows while "
+    f"refusing at most {MAX_FALSE_ABSTAIN:.0%} of the answerable ones), then applied to "
+    "both splits. Test split shown."
 )
 CALIBRATION = "Ablation thresholds are calibrated on {dev}, never on a test split."
 DEFAULT_THRESHOLD = (
-    "Calibrated so, the default configuration's threshold is {threshold}; the engine "
-    "abstains below {used}{advice}."
+    "Calibrated so, the default configuration's thresholds are {threshold} (topic / "
+    "asked person's words); the engine uses {used}{advice}."
 )
-RECALIBRATE = " (`python eval/tune.py --confidence` searches the weights and threshold again)"
+RECALIBRATE = " (`python eval/tune.py --confidence` searches the weights and thresholds again)"
 NEGATIVE_THRESHOLD = (
-    "A negative threshold: the configuration refuses more than "
+    "A negative speaker threshold: the configuration refuses more than "
     f"{MAX_FALSE_ABSTAIN:.0%} of the dev split's answerable rows whatever the "
     "threshold (a person named anywhere is taken as the speaker asked for; in more "
     "than that share, none of the best hits are that person's words, which scores "
@@ -109,7 +110,8 @@ def _header(evaluation: Evaluation, where: dict[str, Corpus]) -> list[str]:
     md += [f"Not scored: **{name}**, {why}." for name, why in evaluation.skipped.items()]
     md += [
         "",
-        f"Settings: retrieval `{s['retrieval']}`, abstain below {s['abstain_below']}, "
+        f"Settings: retrieval `{s['retrieval']}`, abstain below {s['abstain_below']} "
+        f"(topic) and {s['speaker_below']} (the asked person's words), "
         f"model `{s['model']}`. Regenerate with `make eval`.",
         "",
     ]
@@ -122,10 +124,9 @@ def _header(evaluation: Evaluation, where: dict[str, Corpus]) -> list[str]:
         line = CALIBRATION.format(dev=_pooled(evaluation.calibrated_on))
         if len(thresholds) == 1:
             (threshold,) = thresholds
-            advice = "" if threshold == s["abstain_below"] else RECALIBRATE
-            line += " " + DEFAULT_THRESHOLD.format(
-                threshold=threshold, used=s["abstain_below"], advice=advice
-            )
+            used = Thresholds(s["abstain_below"], s["speaker_below"])
+            advice = "" if threshold == used else RECALIBRATE
+            line += " " + DEFAULT_THRESHOLD.format(threshold=threshold, used=used, advice=advice)
         md += [line, ""]
     return md
 
@@ -207,7 +208,7 @@ def _ablations(
         md += [_table([(label(n, a), a.by_split[split]) for n, a in shown]), ""]
     md += ["Against the default configuration (MRR, hit@3, false abstain, abstention recall):", ""]
     md += [f"- {name}: {_versus(a.by_split, default)}" for name, a in ablations.items()]
-    if any(a.threshold < 0 for a in ablations.values()):
+    if any(a.threshold.speaker < 0 for a in ablations.values()):
         md += ["", NEGATIVE_THRESHOLD]
     return [*md, ""]
 

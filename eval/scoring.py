@@ -35,6 +35,7 @@ class RowResult:
     confidence: float
     speaker_expected: str | None = None
     speaker_first: str | None = None  # speaker of the first quote
+    speaker_confidence: float | None = None  # the asked person's own evidence, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ def score_row(row: Row, answer: Answer, corpus_dir: Path, latency_ms: float) -> 
         confidence=answer.confidence,
         speaker_expected=row.speaker,
         speaker_first=answer.quotes[0].speaker if answer.quotes else None,
+        speaker_confidence=answer.speaker_confidence,
     )
 
 

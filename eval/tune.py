@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from eval.calibration import apply_threshold, calibrate  # noqa: E402
+from eval.calibration import Thresholds, apply_threshold, calibrate  # noqa: E402
 from eval.corpora import present  # noqa: E402
 from eval.rows import Row, load_rows  # noqa: E402
 from eval.scoring import Figures, RowResult, figures, run  # noqa: E402
@@ -74,7 +74,10 @@ def main() -> None:
     embedder: Embedder | None = None
     for c in found:
         base = Assistant(
-            ROOT / c.corpus_dir, ROOT / c.index_dir, Settings(abstain_below=-1.0), embedder=embedder
+            ROOT / c.corpus_dir,
+            ROOT / c.index_dir,
+            Settings(abstain_below=-1.0, speaker_below=-1.0),
+            embedder=embedder,
         )
         embedder = base.embedder
         bases[c.name] = base
@@ -156,7 +159,7 @@ def reading(bases: Bases, rows: DevRows) -> None:
         print(f"  {setting}: {line}")
 
 
-def _at_threshold(raw: Sequence[RowResult]) -> tuple[Figures, float, float]:
+def _at_threshold(raw: Sequence[RowResult]) -> tuple[Figures, Thresholds, float]:
     """Figures at the threshold calibrated on these rows, the threshold, and the ROC AUC
     of their confidence (answerable vs not) over all thresholds."""
     threshold = calibrate(raw)

@@ -268,6 +268,7 @@ def make_answer(
     confidence: float,
     note: str = "",
     speaker_found: bool | None = None,
+    speaker_confidence: float | None = None,
 ) -> Answer:
     return Answer(
         question=question,
@@ -279,4 +280,5 @@ def make_answer(
         confidence=round(float(confidence), 4),
         note=note,
         speaker_found=speaker_found if quotes else None,
+        speaker_confidence=None if speaker_confidence is None else round(speaker_confidence, 4),
     )

@@ -335,12 +335,12 @@ class Assistant:
         score = confidence(values)
         if score < self.settings.abstain_below:
             return make_answer(question, reading.resolved, [], score)
-        note, found = "", None
+        note, found, own = "", None, None
         if reading.who is not None:
-            hits, score, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
+            hits, own, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
         speakers = frozenset(reading.people) if found else frozenset()
         quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes, speakers)
-        return make_answer(question, reading.resolved, quotes, score, note, found)
+        return make_answer(question, reading.resolved, quotes, score, note, found, own)
 
     def _check(self, question: str, k: int | None) -> None:
         """ValueError (TypeError) naming what is wrong with a question or its k."""
@@ -415,7 +415,7 @@ class Assistant:
             index, theirs, reading.topic_terms, s.confidence, dense, lacking, read, own=True
         )
         score = confidence(own)
-        found = score >= s.abstain_below
+        found = score >= s.speaker_below
         note = ""
         if found and s.weights.speaker:
             hits = boost(hits, mask, s.weights.speaker)

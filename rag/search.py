@@ -108,8 +108,8 @@ def utterance_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.
     topic = topic_vector.astype(np.float32)
     out = np.zeros(min(CONFIDENCE_DEPTH, len(hits)), dtype=np.float32)
     for row in range(len(out)):
-        ids = list(index.utterance(int(hits.ids[row])))
-        out[row] = float((index.sentence_vectors[ids] @ topic).max())
+        span = index.utterance(int(hits.ids[row]))
+        out[row] = float((index.sentence_vectors[span.start : span.stop] @ topic).max())
     return out
 
 

@@ -127,6 +127,10 @@ class Answer:
     confidence: float = 0.0  # best topic score before any speaker preference; abstains below
     note: str = ""  # said before the quotes, e.g. that the person asked about is not quoted
     speaker_found: bool | None = None  # None: no person asked about
+    # How well the asked person's own words support an answer on the topic (None: no
+    # person asked about, or it abstained first); `speaker_found` is it at or above
+    # `Settings.speaker_below`.
+    speaker_confidence: float | None = None
     text: str = ""  # the same answer as `markdown`, in plain text
 
     def to_dict(self) -> dict[str, Any]:

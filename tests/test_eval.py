@@ -11,11 +11,12 @@ from dataclasses import replace
 import pytest
 
 from eval.attribution import attribution
+from eval.calibration import Thresholds, apply_threshold, calibrate
 from eval.corpora import CORPORA, ROOT, Corpus, corpus
 from eval.harness import evaluate
 from eval.report import write
 from eval.rows import load_labels, load_rows
-from eval.scoring import figures, run
+from eval.scoring import RowResult, figures, run
 from rag import Assistant, normalize
 from rag.types import SPEECHES
 
@@ -288,3 +289,46 @@ def test_report_is_written_with_ablations(assistant, tmp_path):
     assert set(data["reports"]["seeds"]["by_split"]) == {"dev", "test"}
     assert (tmp_path / "report.png").stat().st_size > 1000
     assert evaluation.reports["seeds"].overall.verbatim == 1.0
+
+
+def _row(answerable: bool, topic: float, own: float | None = None) -> RowResult:
+    return RowResult(
+        id=f"r{topic}-{own}",
+        kind="lookup",
+        split="dev",
+        answerable=answerable,
+        abstained=False,
+        rank=1 if answerable else None,
+        char_f1=1.0 if answerable else 0.0,
+        source_hit3=answerable,
+        verbatim=True,
+        quotes=1,
+        quote_chars=(100,),
+        latency_ms=1.0,
+        confidence=topic,
+        speaker_confidence=own,
+    )
+
+
+def test_two_thresholds_are_calibrated_together_within_the_false_abstain_budget():
+    """The topic gate refuses near misses about no one, the speaker gate those about a
+    person who never spoke on the topic; neither may refuse more than 5% of the
+    answerable rows, and each sits in the middle of the values that do the same."""
+    answerable = [_row(True, 0.5 + i / 100) for i in range(20)]  # topic 0.50-0.69
+    answerable += [_row(True, 0.8, 0.4 + i / 100) for i in range(20)]  # own 0.40-0.59
+    near = [_row(False, 0.2), _row(False, 0.3)]  # about no one, weak on the topic
+    near += [_row(False, 0.9, 0.1), _row(False, 0.9, 0.2)]  # a person's words off the topic
+    rows = answerable + near
+    t = calibrate(rows)
+    assert 0.3 < t.topic < 0.5 and 0.2 < t.speaker < 0.4
+    assert t.topic == pytest.approx(0.4, abs=0.06)  # the middle of the 0.30-0.50 gap
+    f = figures(apply_threshold(rows, t))
+    assert f.false_abstain == 0.0 and f.abstain_recall == 1.0
+    # Answerable person rows as weak as the near misses: the budget still holds (two of
+    # 43 may be refused), at the cost of refusing fewer near misses.
+    low = [_row(True, 0.8, 0.05), _row(True, 0.8, 0.15), _row(True, 0.8, 0.12)]
+    t2 = calibrate(answerable + low + near)
+    f2 = figures(apply_threshold(answerable + low + near, t2))
+    assert f2.false_abstain <= 0.05
+    assert apply_threshold([_row(True, 0.6, 0.3)], Thresholds(0.5, 0.35))[0].abstained
+    assert not apply_threshold([_row(True, 0.6, None)], Thresholds(0.5, 0.35))[0].abstained
