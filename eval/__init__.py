@@ -4,7 +4,7 @@
     rows.py         an eval set: question–answer rows and speaker labels
     scoring.py      one answer scored against its row; the figures of many rows
     calibration.py  abstention thresholds found on dev results, applied to any split
-    ablations.py    the engine's stages added one at a time, one threshold each
+    ablations.py    the engine's stages added one at a time, one pair of thresholds each
     attribution.py  speaker attribution against the hand labels, matched by position
     harness.py      every corpus present scored: default configuration, ablations, speakers
     report.py       report.md and report.json

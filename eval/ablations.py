@@ -52,7 +52,7 @@ DEFAULT = "+ names left out of the dense query (the default)"
 
 @dataclass(frozen=True, slots=True)
 class Ablation:
-    """One configuration on one corpus, at the threshold calibrated for it."""
+    """One configuration on one corpus, at the thresholds calibrated for it."""
 
     threshold: Thresholds  # calibrated on the dev splits of every corpus scored together
     by_split: dict[str, Figures]
@@ -61,7 +61,7 @@ class Ablation:
 def ablation(
     assistants: Mapping[str, Assistant], rows: Mapping[str, Sequence[Row]], changes: dict[str, Any]
 ) -> dict[str, Ablation]:
-    """One configuration on every corpus (by name), at one threshold calibrated on all dev rows."""
+    """One configuration on every corpus (by name), at one pair of thresholds calibrated on all dev rows."""
     raw = {
         name: run(variant(assistant, changes), rows[name]) for name, assistant in assistants.items()
     }

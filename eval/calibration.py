@@ -36,7 +36,9 @@ def _cuts(values: np.ndarray) -> np.ndarray:
     distinct = np.unique(values[~np.isnan(values)])
     if not len(distinct):
         return np.array([0.0])
-    return np.round(np.concatenate([[distinct[0] - 1e-4], (distinct[1:] + distinct[:-1]) / 2]), 4)
+    # Scores have four decimals; cuts get five, so that one between two scores 0.0001
+    # apart still falls between them.
+    return np.round(np.concatenate([[distinct[0] - 1e-4], (distinct[1:] + distinct[:-1]) / 2]), 5)
 
 
 def calibrate(
@@ -48,8 +50,8 @@ def calibrate(
     Refusing a question the articles answer costs more than quoting near misses, so the
     false-abstain budget is a hard limit; among pairs refusing as many near misses, those
     refusing fewest answerable rows. Many pairs then do exactly the same on these rows:
-    the topic threshold is the middle of the widest run of such values, and the
-    speaker's the middle of its run there, the largest margin either way. A row refused
+    the topic threshold is the middle cut of the longest run of such cuts, and the
+    speaker's the middle cut of its run there, away from the rows either side. A row refused
     whatever the thresholds (a person no article names) counts as refused under all.
     """
     if not results:

@@ -1,8 +1,8 @@
 """The harness: every corpus present scored in the default configuration and in each ablation.
 
 `evaluate` opens (building or updating) each corpus's index, asks every eval row once,
-scores speaker attribution against the labels, and runs the ablations with one
-threshold per configuration calibrated on the dev splits of all the corpora together.
+scores speaker attribution against the labels, and runs the ablations with one pair
+of thresholds per configuration calibrated on the dev splits of all the corpora together.
 The test splits are never used to choose anything.
 """
 

@@ -31,11 +31,10 @@ DEFAULT_THRESHOLD = (
 )
 RECALIBRATE = " (`python eval/tune.py --confidence` searches the weights and thresholds again)"
 NEGATIVE_THRESHOLD = (
-    "A negative speaker threshold: the configuration refuses more than "
-    f"{MAX_FALSE_ABSTAIN:.0%} of the dev split's answerable rows whatever the "
-    "threshold (a person named anywhere is taken as the speaker asked for; in more "
-    "than that share, none of the best hits are that person's words, which scores "
-    "0), so it is given none."
+    "A speaker threshold below zero refuses nothing by the asked person's words: on the "
+    "dev splits, that configuration does best with no such gate (a person named anywhere "
+    "is taken as the speaker asked for, and in many rows none of the best hits are that "
+    "person's words, which scores 0)."
 )
 SPEAKERS = (
     "Against `{labels}` ({n} sentences labelled by hand, {labelled} with a speaker; a "

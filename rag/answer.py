@@ -2,9 +2,11 @@
 
 A quote starts from a high-scoring sentence. It grows to cover the rest of a quotation
 that runs over several sentences (so "'…test. Let's see…,' he said." stays whole and
-keeps its attribution) and to a neighbour in the same paragraph that scores nearly as
-well, never past three sentences. Quotes that say the same thing (cosine of their
-vectors above a threshold, or the same words) become one quote listing every place.
+keeps its attribution), to a neighbour in the same paragraph that scores nearly as
+well, and, when the question asks for a person, over the rest of their words next to it
+(the same paragraph or the next), never past three sentences. Quotes that say the same
+thing (cosine of their vectors above a threshold, or the same words), and a sentence
+repeating one sentence of a chosen quote, become one quote listing every place.
 Nothing here writes text of its own beyond the citation lines.
 """
 
@@ -89,22 +91,22 @@ class _Spans:
             self._words[span] = set(words(text))
         return self._words[span]
 
-    def same(self, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
-        """Near-duplicates: close in meaning, or sharing four fifths of their words; a
-        single sentence is also one when it repeats a sentence of a longer quote (a
-        summary repeating one sentence of someone's statement)."""
-        if self._same(x, y, cosine):
-            return True
-        short, long_ = (x, y) if x[1] - x[0] <= y[1] - y[0] else (y, x)
-        if short[1] - short[0] != 1 or long_[1] - long_[0] == 1:
-            return False
-        return any(self._same(short, (g, g + 1), cosine) for g in range(*long_))
+    def repeats(self, quote: tuple[int, int], g: int, cosine: float) -> bool:
+        """Whether sentence g says what the quote, or one sentence of it, says (a summary
+        repeating one sentence of someone's statement)."""
+        return any(self.same(s, (g, g + 1), cosine) for s in [quote, *_sentences(quote)])
 
-    def _same(self, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
+    def same(self, x: tuple[int, int], y: tuple[int, int], cosine: float) -> bool:
+        """Near-duplicates: close in meaning, or sharing four fifths of their words."""
         if float(self.vector(x) @ self.vector(y)) >= cosine:
             return True
         wx, wy = self.words(x), self.words(y)
         return bool(wx and wy) and len(wx & wy) / len(wx | wy) >= 0.8
+
+
+def _sentences(span: tuple[int, int]) -> list[tuple[int, int]]:
+    """A span's sentences, each as a span of one (none when it is one sentence)."""
+    return [(g, g + 1) for g in range(*span)] if span[1] - span[0] > 1 else []
 
 
 def _citation(index: Index, span: tuple[int, int]) -> Citation:
@@ -171,7 +173,7 @@ def select_quotes(
         # A sentence repeating one of a chosen quote's is another place of it, as it
         # stands (not grown: what grew around it is not what the quote says).
         span = (g, g + 1)
-        twin = next((c for c in chosen if spans.same(c[0], span, settings.duplicate_cosine)), None)
+        twin = next((c for c in chosen if spans.repeats(c[0], g, settings.duplicate_cosine)), None)
         if twin is None:
             span = _extent(index, g, score_of, bool(speakers) and index.speaker(g) in speakers)
             if any(i in used for i in range(*span)):

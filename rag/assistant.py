@@ -405,8 +405,9 @@ class Assistant:
             mask = spoken_by(index, hits.ids, set(reading.people))
         else:  # someone the articles name but never as a person ("What did Orchard Bank say?")
             mask = speaker_present(index, hits.ids, (normalize(reading.who or ""),))
-        # Their own sentence must carry the topic: a neighbour naming it does not make
-        # their words about it. The evidence is weighed over their best sentences.
+        # Their own words must carry the topic: a neighbour of someone else's naming it
+        # does not make their words about it (their own next sentence does: one
+        # statement). The evidence is weighed over their best sentences.
         theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask])
         theirs, read = self._read(index, theirs, reading)
         lacking = self._lacking(index, theirs, reading)

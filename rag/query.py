@@ -12,7 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.analysis.lexicon import HONORIFICS, ROLE_NOUNS, SPEECH_VERBS, TITLE_WORDS
+from rag.analysis.lexicon import (
+    HONORIFICS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    TITLE_WORDS,
+    speech_forms,
+)
 from rag.analysis.registry import People
 from rag.config import Settings
 from rag.text import normalize, tokenize
@@ -63,17 +69,20 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
 # give someone ("the finance minister", "the harbour chief").
 _ROLE_WORDS = "|".join(sorted({*ROLE_NOUNS, *TITLE_WORDS}, key=len, reverse=True))
 _NAME = (
+    # (case-blind, as the whole frame: "HVB economist Ana Lind", "Ana Lind of Orchard Bank")
     r"(?:the\s+)?(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}?"
     rf"|(?<=the\s)(?:[\w'’.-]+\s){{0,3}}?(?:{_ROLE_WORDS}))"
 )
-# The verbs of "What did X <verb> about Y?": speech verbs in their base form, and a few
-# of opinion and reaction.
-# Phrasal ones only with their particle: "When do Lund play Varna?" asks no one's words.
-_PHRASAL = {"play": "play down", "point": "point out", "rule": "rule out"}
+# The verbs of "What did X <verb> about Y?" and "What has X warned about Y?": speech
+# verbs in their base form and their other forms but the -ing one, and a few of opinion
+# and reaction. Phrasal ones only with their particle: "When do Lund play Varna?" asks
+# no one's words.
+_PHRASAL = {"play", "point", "rule"}
 _ASK_VERBS = "|".join(
     sorted(
-        {_PHRASAL.get(v, v) for v in SPEECH_VERBS}
-        | {"react", "mean", "want", "make", "see", "view"},
+        {v for v in SPEECH_VERBS if v not in _PHRASAL}
+        | {f for v in SPEECH_VERBS for f in speech_forms(v) if not f.split()[0].endswith("ing")}
+        | {"react", "reacted", "mean", "meant", "want", "wanted", "make", "made", "see", "view"},
         key=len,
         reverse=True,
     )
@@ -82,7 +91,8 @@ _ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
 _FRAMES = [
     re.compile(
         rf"^\s*(?:what|how|why|when|where)\s+(?:did|does|do|has|had|have|would|will)\s+{_NAME}\s+"
-        rf"(?:{_ASK_VERBS}|said)\b(?:\s+(?:about|of|on|to|regarding|concerning|that))?"
+        r"(?:(?-i:[a-z]+ly|also|then|later|now|first|once|ever)\s+)?"  # "Hale really say"
+        rf"(?:{_ASK_VERBS})\b(?:\s+(?:about|of|on|to|regarding|concerning|that)\b)?"
         r"\s*(?P<topic>.*?)\s*[?.!]*\s*$",
         re.IGNORECASE,
     ),

@@ -126,9 +126,10 @@ def evidence(
     """How well each of the first hits supports an answer on the topic.
 
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
-    and the topic's coverage by its passage (by the sentence alone if `own`), less a
-    penalty where `lacking` holds (the question wants a date or a quantity and the hit
-    has none), plus the reading model's P(answers) where it read the hit (`read`).
+    and the topic's coverage by its passage (if `own`, by the speaker's words around the
+    hit alone: `Index.utterance`), less a penalty where `lacking` holds (the question
+    wants a date or a quantity and the hit has none), plus the reading model's
+    P(answers) where it read the hit (`read`).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
     values = np.zeros(rows, dtype=np.float64)

@@ -183,6 +183,9 @@ def test_split_frame_finds_person_and_topic():
         "When do Lund play Varna at home?",
     )
     assert split_frame("What did Hale point out about the plan?") == ("Hale", "the plan")
+    assert split_frame("What did Hale really say about tariffs?") == ("Hale", "tariffs")
+    assert split_frame("What has Ines Varga warned about tolls?") == ("Ines Varga", "tolls")
+    assert split_frame("What did Hale say today?") == ("Hale", "today")  # not "to" + "day"
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,15 @@ def test_kin_epithets_and_nationalities_in_an_invented_article():
     people, _ = find_people(text)
     names = {p.name for p in people}
     assert "Welsh Harriers" not in names and "Maja Eklund" in names
+    # A people is no one, and a club that does something is no speaker for "he".
+    crowd = attributed(
+        "Talks stall\n\nLars Eklund, the trade minister, said the offer stood. "
+        "The Chinese said the plan was unacceptable. The Swiss warned of delays.\n\n"
+        'Vesta Lund sacked their manager on Monday. "It was the right time," he said.\n'
+    )
+    assert speaker(crowd, "The Chinese said") == (None, None)
+    assert speaker(crowd, "The Swiss warned") == (None, None)
+    assert speaker(crowd, '"It was the right time,"')[0] != "Vesta Lund"
     assert next(p for p in people if p.name == "Maja Eklund").gender == "f"
 
 

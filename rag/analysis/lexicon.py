@@ -113,33 +113,48 @@ ROLE_NOUNS: dict[str, str] = {
 
 # What news copy calls someone by their country, after "the" ("said the American", "the
 # Scot added"): like "the 74-year-old comedian", whoever the story is about there. Nouns
-# only: "the French" or "the British" are a people, not a person.
+# only: "the French", "the Chinese" or "the Swiss" are a people, not a person.
 DEMONYMS: frozenset[str] = frozenset(
     words(
         """
     american australian austrian argentine argentinian belgian brazilian briton bulgarian
-    canadian chilean chinese colombian croat croatian czech dane dutchman dutchwoman
+    canadian chilean colombian croat croatian czech dane dutchman dutchwoman
     egyptian englishman englishwoman estonian ethiopian fijian finn frenchman frenchwoman
     georgian german ghanaian greek hungarian icelander indian indonesian iranian iraqi
-    irishman irishwoman israeli italian jamaican japanese kenyan korean latvian
-    lithuanian mexican moroccan nigerian norwegian pakistani peruvian pole portuguese
+    irishman irishwoman israeli italian jamaican kenyan korean latvian
+    lithuanian mexican moroccan nigerian norwegian pakistani peruvian pole
     romanian russian saudi scot scotsman scotswoman serb serbian slovak slovenian
-    spaniard swede swiss syrian taiwanese thai turk ukrainian uruguayan venezuelan
-    vietnamese welshman welshwoman zimbabwean kiwi aussie
+    spaniard swede syrian thai turk ukrainian uruguayan venezuelan
+    welshman welshwoman zimbabwean kiwi aussie
     """
     )
 )
 
 # Adjectives of nationality, which stand before a name without being part of it
 # ("Irish Lions coach…" names no one called Irish).
+# Demonyms that stand before no name ("Scot", "Kiwi"), and "german", a first name too
+# ("German Gref").
+_NOUNS_ONLY = {
+    "briton",
+    "dane",
+    "finn",
+    "pole",
+    "scot",
+    "swede",
+    "turk",
+    "kiwi",
+    "aussie",
+    "german",
+}
 NATIONAL_ADJECTIVES: frozenset[str] = frozenset(
     words(
         """
     british english scottish welsh irish french spanish danish swedish finnish polish
-    turkish dutch flemish kurdish icelandic european african asian arab
+    turkish dutch flemish kurdish icelandic european african asian arab chinese japanese
+    swiss portuguese vietnamese taiwanese
     """
     )
-) | (DEMONYMS - {"briton", "dane", "finn", "pole", "scot", "swede", "turk", "kiwi", "aussie"})
+) | (DEMONYMS - _NOUNS_ONLY)
 
 PRONOUNS: dict[str, str] = {"he": "m", "she": "f"}
 

@@ -340,7 +340,9 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
 
 
 _KIN_NOUNS = "wife|husband|son|daughter|brother|sister|father|mother|widow"
-_KIN = re.compile(rf"(?:\b([Hh]is|[Hh]er)|\b([A-Z][\w-]*?)(?:['’]s|['’]))\s+({_KIN_NOUNS})\s+$")
+_KIN = re.compile(
+    rf"(?:\b([Hh]is|[Hh]er)|(?<![\w'’-])([A-Z][\w'’-]*?)(?:['’]s|['’]))\s+({_KIN_NOUNS})\s+$"
+)
 
 
 def _kin(

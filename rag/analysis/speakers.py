@@ -130,12 +130,10 @@ class _Article:
         first person named in it (its subject), going back up to three sentences; the
         gender must fit, and once a pronoun settles it, the person keeps it."""
 
-        def fits(i: int, subject: bool = False) -> bool:
-            # A sentence's subject named in full is a person, evidence or not: "Ada
-            # Holm slated comedian Tom Ray…" / "she said" is Holm, not Ray.
+        def fits(i: int) -> bool:
             p = self.people[i]
             gendered = not gender or not p.gender or p.gender == gender
-            return gendered and (p.evidence or i in spoke or subject and " " in p.name)
+            return gendered and (p.evidence or i in spoke)
 
         spoke = set(speakers.values())
 
@@ -153,17 +151,12 @@ class _Article:
             if found is not None:
                 break
             s = self.sentences[k]
-            named = [
-                m for m in self.mentions if s.start <= m.start < s.end and not self.mask[m.start]
-            ]
-            # (only the sentence just before: further back, the subject must have more)
-            subject = (
-                k == here - 1
-                and bool(named)
-                and bool(re.fullmatch(_OPENING, self.text[s.start : named[0].start]))
-            )
             found = next(
-                (m.person for n, m in enumerate(named) if fits(m.person, n == 0 and subject)),
+                (
+                    m.person
+                    for m in self.mentions
+                    if s.start <= m.start < s.end and not self.mask[m.start] and fits(m.person)
+                ),
                 None,
             )
         if found is None:  # the last to speak before, however far back
