@@ -78,8 +78,8 @@ def calibrate(
     best_recall = recall[ok].max()
     ok &= recall == best_recall
     ok &= false == false[ok].min()
-    i = _middle(ok.any(1))
-    j = _middle(ok[i])
+    i = _middle(np.asarray(ok.any(1)))
+    j = _middle(np.asarray(ok[i]))
     return Thresholds(float(topic_cuts[i]), float(speaker_cuts[j]))
 
 

@@ -161,7 +161,8 @@ def select_quotes(
     kept = [(int(g), float(s)) for g, s in zip(hits.ids, hits.scores, strict=True) if s >= floor]
     # With body text to quote, a headline can only be another place of a chosen quote.
     body_first = any(not index.sentence_is_heading[g] for g, _ in kept)
-    chosen: list[tuple[tuple[int, int], float, list[Citation]]] = []
+    # Per quote: its span, score, and the spans of its other places.
+    chosen: list[tuple[tuple[int, int], float, list[tuple[int, int]]]] = []
     used: set[int] = set()
     spans = _Spans(index)
     for g, score in kept:
@@ -185,10 +186,24 @@ def select_quotes(
             continue
         used.update(range(*span))
         if twin is not None:
-            twin[2].append(_citation(index, span))
+            _add_place(index, twin[2], span)
             continue
         chosen.append((span, score, []))
-    return [_quote(index, span, score, tuple(also)) for span, score, also in chosen]
+    return [
+        _quote(index, span, score, tuple(_citation(index, p) for p in places))
+        for span, score, places in chosen
+    ]
+
+
+def _add_place(index: Index, places: list[tuple[int, int]], span: tuple[int, int]) -> None:
+    """Another place of a quote; next to one it has in the same article (its two
+    sentences repeated one by one), the two become one place."""
+    for k, (a, b) in enumerate(places):
+        same_article = index.sentence_doc[a] == index.sentence_doc[span[0]]
+        if same_article and (span[0] == b or span[1] == a):
+            places[k] = (min(a, span[0]), max(b, span[1]))
+            return
+    places.append(span)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")

@@ -302,3 +302,28 @@ def test_reading_a_question_is_a_step_of_its_own(invented):
         "And about the bridge?", ("What did Varga say about tolls?",), people, settings
     )
     assert follow.resolved == "What did Varga say about the bridge?" and follow.who == "Varga"
+
+
+def test_a_statement_repeated_in_a_second_article_is_one_quote_with_one_other_place(
+    tmp_path, embedder
+):
+    """A wire story run twice: the person's two sentences, repeated one by one in the
+    other article, are one other place of the quote, not two."""
+    statement = (
+        "Ferry chief Ada Holm said the crossing would close in winter. "
+        '"We cannot run boats on an empty harbour," Ms Holm said.'
+    )
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(f"Ferry to stop\n\n{statement}\n", encoding="utf-8")
+    (corpus / "b.txt").write_text(
+        f"Winter timetable\n\nThe timetable changes in May. {statement}\n", encoding="utf-8"
+    )
+    assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    answer = assistant.ask("What did Ada Holm say about the crossing?")
+    first = answer.quotes[0]
+    assert first.speaker == "Ada Holm" and "empty harbour" in first.text
+    assert len(first.also) == 1
+    other = first.also[0]
+    text = (corpus / other.source).read_text(encoding="utf-8")
+    assert other.source != first.source and text[other.start : other.end] == first.text
