@@ -111,16 +111,51 @@ def split_frame(question: str) -> tuple[str | None, str]:
     """("Hale", "exports") for "What did Hale say about exports?"; (None, question)
     otherwise.
 
-    The person must start with a capital letter; the topic may be empty ("What did
-    Hale say?"), and then the question itself stands for it.
+    The person must start with a capital letter, after what they are in lower case
+    ("songwriter Ana Lind" asks for Ana Lind), or be a role ("the finance minister");
+    the topic may be empty ("What did Hale say?"), and then the question itself stands
+    for it.
     """
     for frame in _FRAMES:
         m = frame.match(question)
-        if m and (m.group("who")[:1].isupper() or m.group("who").split()[-1].lower() in _ROLES):
-            who = m.group("who").strip()
+        if not m:
+            continue
+        who = _without_description(m.group("who").strip())
+        if who[:1].isupper() or who.split()[-1].lower() in _ROLES:
             topic = m.group("topic").strip()
             return who, topic or question.strip()
     return None, question.strip()
+
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "in",
+        "of",
+        "at",
+        "from",
+        "for",
+        "to",
+        "on",
+        "by",
+        "with",
+        "and",
+        "or",
+        "the",
+        "a",
+        "an",
+        "who",
+    ]
+)
+
+
+def _without_description(who: str) -> str:
+    """ "songwriter Ana Lind" -> "Ana Lind": lower-case words before a name describe the
+    person; words such as "in" or "of" make it a phrase ("officials in Lund") instead."""
+    words = who.split()
+    k = next((i for i, w in enumerate(words) if w[:1].isupper()), None)
+    if not k or any(w.lower() in _FUNCTION_WORDS for w in words[:k]):
+        return who
+    return " ".join(words[k:])
 
 
 # --- The person and the topic, read against the corpus's people -----------------------------

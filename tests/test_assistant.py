@@ -186,6 +186,12 @@ def test_split_frame_finds_person_and_topic():
     assert split_frame("What did Hale really say about tariffs?") == ("Hale", "tariffs")
     assert split_frame("What has Ines Varga warned about tolls?") == ("Ines Varga", "tolls")
     assert split_frame("What did Hale say today?") == ("Hale", "today")  # not "to" + "day"
+    # What the person is, in lower case before the name, describes them.
+    assert split_frame("What did songwriter Ana Lind say about the fees?") == (
+        "Ana Lind",
+        "the fees",
+    )
+    assert split_frame("What did officials in Lund say?")[0] is None  # a phrase, not a name
 
 
 @pytest.mark.parametrize(
