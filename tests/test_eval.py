@@ -43,17 +43,18 @@ FLOORS = {
         "verbatim": 1.0,
     },
     "bbc": {
-        "first_quote_speaker": 0.78,
-        "hit3": 0.7,
-        "source_recall3": 0.9,
+        "first_quote_speaker": 0.87,
+        "hit3": 0.79,
+        "mrr": 0.72,
+        "source_recall3": 0.92,
         "abstain_recall": 0.6,
         "verbatim": 1.0,
     },
 }
-CEILINGS = {"seeds": {"false_abstain": 0.12}, "bbc": {"false_abstain": 0.12}}
+CEILINGS = {"seeds": {"false_abstain": 0.12}, "bbc": {"false_abstain": 0.04}}
 # Speaker attribution on the labelled sentences of each test split (the seeds' labels
 # carry no split: all of them count).
-SPEAKER_FLOORS = {"seeds": (0.9, 0.78), "bbc": (0.92, 0.86)}  # (precision, recall)
+SPEAKER_FLOORS = {"seeds": (0.9, 0.78), "bbc": (0.925, 0.88)}  # (precision, recall)
 NAMES = [c.name for c in CORPORA]
 
 
