@@ -18,6 +18,7 @@ from rag.analysis.lexicon import (
     SPEECH_VERBS,
     TITLE_WORDS,
     speech_forms,
+    words,
 )
 from rag.analysis.registry import People
 from rag.config import Settings
@@ -127,35 +128,17 @@ def split_frame(question: str) -> tuple[str | None, str]:
     return None, question.strip()
 
 
-_FUNCTION_WORDS = frozenset(
-    [
-        "in",
-        "of",
-        "at",
-        "from",
-        "for",
-        "to",
-        "on",
-        "by",
-        "with",
-        "and",
-        "or",
-        "the",
-        "a",
-        "an",
-        "who",
-    ]
-)
+_FUNCTION_WORDS = frozenset(words("in of at from for to on by with and or the a an who"))
 
 
 def _without_description(who: str) -> str:
     """ "songwriter Ana Lind" -> "Ana Lind": lower-case words before a name describe the
     person; words such as "in" or "of" make it a phrase ("officials in Lund") instead."""
-    words = who.split()
-    k = next((i for i, w in enumerate(words) if w[:1].isupper()), None)
-    if not k or any(w.lower() in _FUNCTION_WORDS for w in words[:k]):
+    parts = who.split()
+    k = next((i for i, w in enumerate(parts) if w[:1].isupper()), None)
+    if not k or any(w.lower() in _FUNCTION_WORDS for w in parts[:k]):
         return who
-    return " ".join(words[k:])
+    return " ".join(parts[k:])
 
 
 # --- The person and the topic, read against the corpus's people -----------------------------

@@ -130,22 +130,12 @@ DEMONYMS: frozenset[str] = frozenset(
     )
 )
 
-# Adjectives of nationality, which stand before a name without being part of it
-# ("Irish Lions coach…" names no one called Irish).
 # Demonyms that stand before no name ("Scot", "Kiwi"), and "german", a first name too
 # ("German Gref").
-_NOUNS_ONLY = {
-    "briton",
-    "dane",
-    "finn",
-    "pole",
-    "scot",
-    "swede",
-    "turk",
-    "kiwi",
-    "aussie",
-    "german",
-}
+_NOUNS_ONLY = frozenset(words("briton dane finn pole scot swede turk kiwi aussie german"))
+
+# Adjectives of nationality, which stand before a name without being part of it
+# ("Irish Lions coach…" names no one called Irish).
 NATIONAL_ADJECTIVES: frozenset[str] = frozenset(
     words(
         """

@@ -448,6 +448,7 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
     """ "The minister", "the finance chief": the person the article gave that role."""
     out: list[Mention] = []
     taken = [(m.start, m.end) for m in named]
+    starts = {a for a, _ in taken}
     for m in _ROLE_MENTION.finditer(text):
         words: list[tuple[str, int]] = []
         end = m.end()
@@ -467,7 +468,7 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
             and words[0][0] in DEMONYMS
             and (
                 _PHRASE_END.match(text, words[0][1])
-                or _next_word(text, words[0][1]) in _VERB_FORMS | _AUXILIARIES
+                or _next_word(text, words[0][1]) in _AFTER_DEMONYM
             )
         ):
             last = 0  # "said the American.
@@ -477,9 +478,7 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
         if phrase[-1].endswith("-year-old"):
             phrase[-1] = "year-old"  # "the 30-year-old": an epithet like any other
         stop = words[last][1]
-        if any(a < stop and m.start() < b for a, b in taken) or any(
-            a >= stop and not text[stop:a].strip() for a, _ in taken
-        ):
+        if any(a < stop and m.start() < b for a, b in taken) or _skip_spaces(text, stop) in starts:
             continue  # "the chief executive Tom Ray": the name itself is the mention
         index = with_role(people, named, phrase, m.start())
         if index is not None:
@@ -489,7 +488,14 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
     return out
 
 
-_AUXILIARIES = frozenset(words("who has had was is would will also then"))
+# What may follow "the American" when it is the subject: a speech verb or an auxiliary.
+_AFTER_DEMONYM = _VERB_FORMS | frozenset(words("who has had was is would will also then"))
+_SPACES = re.compile(r"\s*")
+
+
+def _skip_spaces(text: str, at: int) -> int:
+    m = _SPACES.match(text, at)
+    return m.end() if m else at
 
 
 def _next_word(text: str, at: int) -> str:
