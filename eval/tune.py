@@ -34,7 +34,7 @@ from eval.scoring import Figures, RowResult, figures, run  # noqa: E402
 from rag import Assistant, Confidence, Embedder, Settings, Weights  # noqa: E402
 
 FUSION = {
-    "dense_sentence": [0.3, 0.4, 0.5],
+    "dense_sentence": [0.1, 0.2, 0.3],
     "dense_passage": [0.0, 0.1, 0.2],
     "lexical_sentence": [0.1, 0.2, 0.3],
     "lexical_passage": [0.0, 0.1],
@@ -105,10 +105,12 @@ def fusion(bases: Bases, rows: DevRows) -> None:
     for mrr, hit3, hit1, weights in scored[:8]:
         print(f"  MRR {mrr:.4f} hit@3 {hit3:.4f} hit@1 {hit1:.4f} {weights}")
     now = next(iter(bases.values())).settings.weights
-    current = next(s for s in scored if s[3] == now)
-    print(
-        f"  current: MRR {current[0]:.4f} hit@3 {current[1]:.4f}, rank {scored.index(current) + 1}"
-    )
+    current = next((s for s in scored if s[3] == now), None)
+    if current is None:
+        print(f"  current: not in the grid ({now})")
+    else:
+        rank = scored.index(current) + 1
+        print(f"  current: MRR {current[0]:.4f} hit@3 {current[1]:.4f}, rank {rank}")
 
 
 def confidence(bases: Bases, rows: DevRows) -> None:
@@ -162,8 +164,8 @@ def reading(bases: Bases, rows: DevRows) -> None:
 
 
 def _at_threshold(raw: Sequence[RowResult]) -> tuple[Figures, Thresholds, float]:
-    """Figures at the threshold calibrated on these rows, the threshold, and the ROC AUC
-    of their confidence (answerable vs not) over all thresholds."""
+    """Figures at the thresholds calibrated on these rows, the thresholds, and the ROC
+    AUC of their topic confidence (answerable vs not) over all thresholds."""
     threshold = calibrate(raw)
     auc = roc_auc_score([r.answerable for r in raw], [r.confidence for r in raw])
     return figures(apply_threshold(raw, threshold)), threshold, float(auc)
