@@ -118,6 +118,11 @@ class Reader:
         model = NumpyCrossEncoder(weights, config, base / "tokenizer.json", length)
         return cls(model, sha256, length)
 
+    def clear_cache(self) -> None:
+        """Forget the pairs read so far (a benchmark times reading, not the cache)."""
+        with self._lock:
+            self._cache.clear()
+
     def pieces(self, question: str, sentences: Sequence[str]) -> list[int]:
         """Word pieces of each (question, sentence) pair as the model reads it, after the cut."""
         return self._model.pieces([(question, s) for s in sentences])

@@ -38,7 +38,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=d.DEFAULT_DATA, help="the qadata folder")
     p.add_argument("--out", type=Path, default=WEIGHTS, help="weights file to write")
-    p.add_argument("--epochs", type=float, default=0.18, help="passes over the pairs")
+    p.add_argument("--epochs", type=float, default=1.0, help="passes over the pairs")
     p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=5e-5, help="learning rate of the encoder")
@@ -46,7 +46,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--head-lr", type=float, default=1e-3, help="learning rate of the pooler and classifier"
     )
     p.add_argument("--warmup", type=float, default=0.1, help="warm-up share of the steps")
-    p.add_argument("--max-length", type=int, default=96, help="word pieces per pair")
+    p.add_argument("--max-length", type=int, default=64, help="word pieces per pair")
     p.add_argument(
         "--negatives", type=int, default=2, help="hardest negatives kept per question; -1: all"
     )
