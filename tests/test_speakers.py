@@ -142,6 +142,46 @@ def test_kin_epithets_and_nationalities_in_an_invented_article():
     assert next(p for p in people if p.name == "Maja Eklund").gender == "f"
 
 
+def test_unnamed_speakers_commas_after_roles_and_coordinated_verbs():
+    """'said the charity's director, Ada Holm' is Holm's; "he said" right after "a
+    spokesman said" is the spokesman's, not the last named man's; "Ray praised… but
+    admitted…" is Ray's, a role noun between the country and the name included."""
+    text = (
+        "Ferry link to close\n\n"
+        '"I have crossed every week for years," said Piet Hollander, a ferry passenger. '
+        '"There is no other way to the island," said the charity\'s technology director, '
+        "Ada Holm. "
+        "The operator says costs have doubled. But a spokesman said its hands were tied. "
+        '"Any subsidy would be for the council to consider," he said. '
+        "Lund rowing captain Tom Ray praised the crews but admitted the crossing was unsafe.\n"
+    )
+    table = attributed(text)
+    assert speaker(table, '"There is no other way') == ("Ada Holm", "direct")
+    assert speaker(table, '"Any subsidy would be')[0] is None
+    assert speaker(table, "Lund rowing captain Tom Ray") == ("Tom Ray", "reported")
+
+
+def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
+    """ "Sir Tom" is Sir Tom Ray's form (not "Sir Ray"); a clause, a list of other people
+    or a verb before a role is not the person's role; "-based" is no part of a name."""
+    text = (
+        "Regatta result\n\n"
+        "Lund club president Sir Tom Ray opened the regatta. Sir Tom said the river was high. "
+        "Oskar Dahl, the rower he beat in last year's final, was second. "
+        "Guests included Eva Lind, actor Jon Berg and writer Mia Falk. "
+        "Ray defended coach Ivo Stam after the race. "
+        "Varna-based Kestrel sponsored the cup.\n"
+    )
+    people, _ = find_people(text)
+    by = {p.name: p for p in people}
+    assert "Sir Tom" in by["Tom Ray"].forms and "Sir Ray" not in by["Tom Ray"].forms
+    assert "Sir Tom" not in by  # one person, not a second one called "Sir Tom"
+    assert by["Oskar Dahl"].roles == set()
+    assert by["Eva Lind"].roles == set()
+    assert by["Ivo Stam"].roles == {"coach"}
+    assert not any("Kestrel" in name for name in by)
+
+
 def test_no_person_role_or_spelling_of_the_seeds_is_written_into_the_engine():
     """The engine learns people from the text: nothing in rag/ may name the seeds'."""
     names: set[str] = set()

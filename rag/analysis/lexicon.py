@@ -43,6 +43,10 @@ HONORIFICS: dict[str, str] = {
     "mx": "",
 }
 
+# Honorifics that go with the first name when the surname is dropped ("Sir Tom", never
+# "Sir Ray" for Sir Tom Ray).
+FIRST_NAME_HONORIFICS: frozenset[str] = frozenset(words("sir dame king queen prince princess"))
+
 # Capitalised titles that may stand before a name ("Chancellor Anna Berg", "Prime
 # Minister Tom Field", "Secretary General Ada Holm"). Several words make one title.
 TITLE_WORDS: frozenset[str] = frozenset(
@@ -75,6 +79,8 @@ ROLE_NOUNS: dict[str, str] = {
         correspondent reporter presenter broadcaster producer director designer developer
         engineer programmer consultant adviser advisor aide officer inspector detective
         captain striker midfielder defender goalkeeper keeper winger forward player
+        full-back centre-back wing-back centre-forward playmaker hooker flanker fly-half
+        scrum-half outside-half wicketkeeper all-rounder spinner seamer
         champion athlete runner sprinter jumper skater cyclist rider driver jockey boxer
         golfer bowler batsman skipper international star singer actor rapper musician
         guitarist drummer bassist vocalist frontman comedian presenter host dancer artist
@@ -217,7 +223,8 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
     open tour series trophy grand prix festival week day year state states kingdom
     republic empire nations europe commonwealth alliance coalition movement campaign
     committee panel organisation organization institution industries industry
-    international global worldwide associates brothers bros sons
+    international global worldwide associates brothers bros sons airport port station
+    administration conference summit show expo exhibition laboratory hotel restaurant
     """
     )
 )

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from rag.analysis.lexicon import (
     DEMONYMS,
+    FIRST_NAME_HONORIFICS,
     HONORIFICS,
     NAME_PARTICLES,
     NATIONAL_ADJECTIVES,
@@ -52,9 +53,18 @@ _INITIAL_GAP = re.compile(r"^\.?\s$")  # "John E. Kelly", "George W Bush"
 _ROLE_BEFORE_STOP = frozenset(
     words(
         "the a an of to in on at by for from with and or but as said says told that this is "
-        "was be been has have had who which when"
+        "was be been has have had who which when his her its their our my your like "
+        "including having against between after before over under than may might will "
+        "would can could should must also not without out up off down"
     )
 )
+# Where an apposition's role ends and a clause about something else begins (", a former
+# international before switching codes,").
+_ROLE_CLAUSE = re.compile(
+    r"\s+(?:before|after|since|while|when|until|despite|following|because|who|which|that)\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_SUBJECT_PRONOUNS = frozenset(words("i you he she it we they who"))
 
 
 @dataclass(slots=True)
@@ -146,15 +156,27 @@ def _role_before(text: str, start: int) -> str:
     words = re.findall(r"[^\W\d_][\w'’-]*|[,.;:!?\"“”()]", text[max(0, start - 80) : start])
     phrase: list[str] = []
     for w in reversed(words):
-        if not w[0].isalpha() or w.lower() in _ROLE_BEFORE_STOP and w.lower() != "and":
+        low = w.lower()
+        if not w[0].isalpha() or low in _ROLE_BEFORE_STOP and low != "and":
             break
-        if w[0].isupper() and not (w.isupper() and len(w) > 1) and not _is_role(w.lower()):
+        if low in _VERB_FORMS and not _is_role(low):
+            break  # "… believes coach Ana Lind": a verb, not part of the role
+        if w[0].isupper() and not (w.isupper() and len(w) > 1) and not _is_role(low):
             break  # a role is in lower case, an acronym ("UN envoy"), or opens the sentence
         phrase.insert(0, w)
         if len(phrase) >= 6:
             break
-    while phrase and phrase[0].lower() == "and":
-        phrase.pop(0)
+    # "Hale defended coach Ana Lind", "…impressed manager Ana Lind": a verb ends what
+    # came before; and "the toll and coach Ana Lind": what is joined must be a role too.
+    cut = [
+        k + 1 for k, w in enumerate(phrase) if w.lower().endswith("ed") and not _is_role(w.lower())
+    ]
+    joined = [
+        k + 1
+        for k, w in enumerate(phrase)
+        if w.lower() == "and" and not any(x.lower() in ROLE_NOUNS for x in phrase[:k])
+    ]
+    phrase = phrase[max([0, *cut, *joined]) :]
     heads = [w for w in phrase if w.lower() in ROLE_NOUNS]
     return " ".join(phrase).lower() if heads else ""
 
@@ -169,11 +191,20 @@ def _role_after(text: str, end: int) -> str:
     m = _APPOSITION.match(text[end : end + 120])
     if not m:
         return ""
-    phrase = m.group(1).strip()
+    phrase = _ROLE_CLAUSE.sub("", m.group(1).strip())
     words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
     if words and words[0] in ("which", "where", "when", "whose"):
         return ""  # ", which was to star Ada Holm,": a clause about a thing
+    if _SUBJECT_PRONOUNS.intersection(words):
+        return ""  # ", the player he beat in the final,": a clause, not a role
+    if _ROLE_THEN_NAME.search(phrase):
+        return ""  # ", actor Tom Ray and writer Ada Holm": other people, listed
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
+
+
+_ROLE_THEN_NAME = re.compile(
+    r"\b(?:" + "|".join(sorted(ROLE_NOUNS, key=len, reverse=True)) + r")\s+[A-Z][\w'’-]+\s+[A-Z]"
+)
 
 
 def role_heads(phrase: str) -> set[str]:
@@ -218,7 +249,12 @@ def _parse(run: Run, text: str) -> _Named | None:
         word = words[k].lower()
         if _is_role(word):
             title.append(word)
-        elif not (len(words) - k >= 3 and _modifier(word) or word in NATIONAL_ADJECTIVES):
+        elif not (
+            len(words) - k >= 3
+            and _modifier(word)
+            or word in NATIONAL_ADJECTIVES
+            or word.endswith(_HYPHENED_MODIFIERS)  # "Swiss-based Xstrata" names no one
+        ):
             break
         k += 1
     # A title further in ends what comes before the name: "Dutch Prime Minister Ana Lind".
@@ -247,7 +283,8 @@ def _is_role(word: str) -> bool:
     return all(part in TITLE_WORDS or part in ROLE_NOUNS for part in word.split("-"))
 
 
-_MODIFIER_ENDINGS = ("ic", "ian", "ish", "ese", "ean", "-born", "-based", "-year-old")
+_HYPHENED_MODIFIERS = ("-born", "-based", "-year-old")
+_MODIFIER_ENDINGS = ("ic", "ian", "ish", "ese", "ean", *_HYPHENED_MODIFIERS)
 _AGENT_ENDINGS = ("er", "or", "ist")
 
 
@@ -293,6 +330,7 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
     mentions: list[Mention] = []
     for run in runs:
         parsed = _parse(run, text)
+        first = False  # "Sir Tom": a first name after the honorific
         if run.start in kin:
             index, kind, words = kin[run.start], "name", run.words
         elif parsed is not None and len(parsed.name) >= 2:
@@ -302,7 +340,8 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             words = parsed.name if parsed is not None else _bare_surname(run)
             if not words:
                 continue
-            found = _by_surname(words[-1], full, mentions, run.start)
+            first = parsed is not None and parsed.honorific in FIRST_NAME_HONORIFICS
+            found = _by_surname(words[-1], full, mentions, run.start, first)
             if found is None:
                 if parsed is None:
                     continue
@@ -320,10 +359,15 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             person.evidence |= bool(parsed.honorific or parsed.title)
             if parsed.honorific:
                 person.gender = person.gender or HONORIFICS[parsed.honorific]
-                person.forms.add(f"{parsed.honorific.capitalize()} {parsed.name[-1]}")
+                # "Mr Hale", but "Sir Tom" and "Queen Ada": these take the first name.
+                which = 0 if parsed.honorific in FIRST_NAME_HONORIFICS else -1
+                person.forms.add(f"{parsed.honorific.capitalize()} {parsed.name[which]}")
             if parsed.title:
                 person.roles.add(parsed.title)
-        person.forms.add(" ".join(words if kind == "surname" or parsed is None else parsed.name))
+        if not (kind == "surname" and first):  # "Sir Tom" is the form, not "Tom"
+            person.forms.add(
+                " ".join(words if kind == "surname" or parsed is None else parsed.name)
+            )
         before = _role_before(text, run.start)
         after = _role_after(text, run.end)
         for role in (before, after):
@@ -417,10 +461,17 @@ def _bare_surname(run: Run) -> tuple[str, ...]:
 
 
 def _by_surname(
-    surname: str, full: list[tuple[str, ...]], mentions: list[Mention], at: int
+    surname: str,
+    full: list[tuple[str, ...]],
+    mentions: list[Mention],
+    at: int,
+    first: bool = False,
 ) -> int | None:
-    """The person of this surname: the one named last before `at`, else the only one."""
-    matches = [i for i, words in enumerate(full) if words[-1] == surname]
+    """The person of this surname (`first`: of this first name, "Sir Tom", else of this
+    surname, "Prince Ivo" for Crown Prince Ivo): the one named last before `at`, else
+    the only one."""
+    matches = [i for i, words in enumerate(full) if first and words[0] == surname]
+    matches = matches or [i for i, words in enumerate(full) if words[-1] == surname]
     if not matches and len(surname) >= 4:
         # A slip of one letter ("Mr Gate's" for Gates) is the same person.
         matches = [i for i, words in enumerate(full) if _one_edit(words[-1], surname)]
@@ -478,8 +529,11 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
         if phrase[-1].endswith("-year-old"):
             phrase[-1] = "year-old"  # "the 30-year-old": an epithet like any other
         stop = words[last][1]
-        if any(a < stop and m.start() < b for a, b in taken) or _skip_spaces(text, stop) in starts:
-            continue  # "the chief executive Tom Ray": the name itself is the mention
+        after = _skip_spaces(text, stop)
+        if text.startswith(",", after):
+            after = _skip_spaces(text, after + 1)
+        if any(a < stop and m.start() < b for a, b in taken) or after in starts:
+            continue  # "the chief executive (,) Tom Ray": the name itself is the mention
         index = with_role(people, named, phrase, m.start())
         if index is not None:
             out.append(Mention(m.start(), stop, index, "role"))

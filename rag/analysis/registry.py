@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from rag.analysis.lexicon import HONORIFICS, ROLE_NOUNS, TITLE_WORDS
+from rag.analysis.lexicon import FIRST_NAME_HONORIFICS, HONORIFICS, ROLE_NOUNS, TITLE_WORDS
 from rag.analysis.people import name_key
 from rag.types import PersonInfo
 
@@ -116,10 +116,12 @@ class People:
         self._by_key: dict[str, set[str]] = defaultdict(set)
         for name, info in self._info.items():
             for form in info.forms:
-                words = _strip_titles(name_key(form).split())
+                key = name_key(form).split()
+                words = _strip_titles(key)
                 if words:
                     self._by_key[" ".join(words)].add(name)
-                    self._by_surname[words[-1]].add(name)
+                    if key[0] not in FIRST_NAME_HONORIFICS:  # "Sir Tom": a first name
+                        self._by_surname[words[-1]].add(name)
 
     @staticmethod
     def _key(name: str, source: str) -> str:

@@ -30,7 +30,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.analysis.lexicon import PRONOUNS, ROLE_NOUNS, SPEECH_VERBS, speech_forms
+from rag.analysis.lexicon import (
+    PRONOUNS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    UNNAMED_SOURCES,
+    speech_forms,
+)
 from rag.analysis.people import EPITHET, Mention, Person, find_people, with_role
 from rag.text import quote_marks
 from rag.types import Sentence
@@ -52,6 +58,8 @@ _BETWEEN = re.compile(
 _ACCORDING = re.compile(r"\baccording\s+to\s*$", re.IGNORECASE)
 # Between an inverted verb and its subject: '…," said union leader Ana Varga'.
 _AFTER_VERB = re.compile(r"^\s+(?:[\w'’-]+\s+){0,6}$")
+# …or with a comma after the role: '…," said the charity's technology director, Ana Varga'.
+_AFTER_VERB_ROLE = re.compile(r"^\s+(?:[\w'’-]+\s+){0,5}(?P<role>[\w'’-]+),\s+$")
 _DOUBLE = '"“”„'
 
 
@@ -104,6 +112,9 @@ class _Article:
         self.mentions = [m for m in mentions if m.person != EPITHET]
         self.epithets = [m for m in mentions if m.person == EPITHET]
         self.mask = _quoted_mask(text, sentences)
+        # Sentences whose words are a person's the article does not name ("a spokesman
+        # said…"): a "he said" right after is theirs, not the last named speaker's.
+        self.unnamed: set[int] = set()
 
     def outside(self, s: Sentence) -> str:
         """The sentence with quoted words blanked: where attributions stand."""
@@ -144,6 +155,8 @@ class _Article:
             if self.sentences[here].start <= m.start < at and not self.mask[m.start]
         ]
         found = next((i for i in own if fits(i)), None)
+        if found is None and here - 1 in self.unnamed:
+            return None
         back = range(here - 1, max(-1, here - 4), -1)
         if found is None:  # someone who spoke just before
             found = next((speakers[k] for k in back if k in speakers and fits(speakers[k])), None)
@@ -277,11 +290,12 @@ def _subject_before(
             fallback = fallback or _Who(m.person, m.start - s.start)
     if fallback is not None:
         return fallback
-    # "Hale likened the plan to a race and said…": the subject of the first verb.
+    # "Hale likened the plan to a race and said…", "…but admitted…": the subject of the
+    # first verb.
     first = _sentence_subject(art, s, mentions)
     if (
         first is not None
-        and re.search(r"\band\s+$", head)
+        and re.search(r"\b(?:and|but)\s+$", head)
         and not re.search(r"[,;\"“”]", head[first[1] :])
     ):
         return _Who(first[0], first[1])
@@ -297,9 +311,11 @@ def _subject_before(
 
 
 # What may come before a sentence's subject: a conjunction, capitalised words of the
-# same noun phrase ("UN Secretary General Ana Lind").
+# same noun phrase ("UN Secretary General Ana Lind"), a role noun.
 _OPENING = re.compile(
     r"\W*(?:(?:[Bb]ut|[Aa]nd|[Yy]et|[Ss]o|[Hh]owever|[Mm]eanwhile)\W+)?(?:[A-Z][\w.'’-]*\s+){0,3}"
+    # …and the role between them ("Ireland hooker Ana Lind"), in lower case
+    r"(?:(?:" + "|".join(sorted(ROLE_NOUNS, key=len, reverse=True)) + r")\s+)?"
 )
 
 
@@ -345,7 +361,10 @@ def _subject_after(
         return None
     for m in mentions:
         gap = art.text[s.start + verb_end : m.start]
-        if m.start >= s.start + verb_end and _AFTER_VERB.match(gap):
+        if m.start < s.start + verb_end:
+            continue
+        role = _AFTER_VERB_ROLE.match(gap)
+        if _AFTER_VERB.match(gap) or role and role.group("role").lower() in ROLE_NOUNS:
             return _Who(m.person, verb_end)
     p = re.match(r"\s+(he|she)\b", tail, re.IGNORECASE)
     if p:
@@ -395,6 +414,15 @@ def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
     return mask[s.start] or text[s.start : s.start + 1] in _DOUBLE
 
 
+# "A spokesman said…", "one senior official told…": a person, left unnamed.
+_UNNAMED_PERSON = re.compile(
+    r"\b(?:a|an|one|another)\s+(?:[\w'’-]+\s+){0,3}?(?:"
+    + "|".join(sorted(UNNAMED_SOURCES, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
 def attribute(
     text: str, sentences: Sequence[Sentence]
 ) -> tuple[list[tuple[str | None, str | None]], list[Person], list[Mention]]:
@@ -412,6 +440,8 @@ def attribute(
         main = _main(found)
         if main.person is not None:
             speakers[i] = main.person
+        elif _UNNAMED_PERSON.search(art.outside(s)[: main.at]):
+            art.unnamed.add(i)
     direct = {i for i in speakers if quoted[i]}
     # A quotation running over several sentences is its speaker's throughout; a
     # quotation opening right after someone's quote (the same paragraph or the next)
