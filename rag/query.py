@@ -73,6 +73,10 @@ _NAME = (
     # (case-blind, as the whole frame: "HVB economist Ana Lind", "Ana Lind of Orchard Bank")
     r"(?:the\s+)?(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}?"
     rf"|(?<=the\s)(?:[\w'’.-]+\s){{0,3}}?(?:{_ROLE_WORDS}))"
+    # "Ana Lind of the Orchard Savings Bank": where they are from, in capitals, is no
+    # part of the name (`split_frame` drops it)
+    r"(?P<where>\s+(?-i:of|from|at)\s+(?:the\s+)?(?-i:[A-Z])[\w'’.&-]*"
+    r"(?:\s(?-i:[A-Z])[\w'’.&-]*){0,4})?"
 )
 # The verbs of "What did X <verb> about Y?" and "What has X warned about Y?": speech
 # verbs in their base form and their other forms but the -ing one, and a few of opinion

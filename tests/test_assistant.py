@@ -192,6 +192,15 @@ def test_split_frame_finds_person_and_topic():
         "the fees",
     )
     assert split_frame("What did officials in Lund say?")[0] is None  # a phrase, not a name
+    # Where they are from, however long, is no part of the name.
+    assert split_frame("What did Ana Lind of the Varna Harbour Pilots Guild predict?") == (
+        "Ana Lind",
+        "What did Ana Lind of the Varna Harbour Pilots Guild predict?",
+    )
+    assert split_frame("What did Ana Lind of Orchard Bank say of the plan?") == (
+        "Ana Lind",
+        "the plan",
+    )
 
 
 @pytest.mark.parametrize(
