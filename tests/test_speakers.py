@@ -180,6 +180,9 @@ def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
     assert by["Eva Lind"].roles == set()
     assert by["Ivo Stam"].roles == {"coach"}
     assert not any("Kestrel" in name for name in by)
+    # An initial keeps its full stop: the name is shown as the article writes it.
+    people, _ = find_people("Dr Ana E. Lind, the harbour master, said so. Ms Lind agreed.")
+    assert [p.name for p in people] == ["Ana E. Lind"]
 
 
 def test_no_person_role_or_spelling_of_the_seeds_is_written_into_the_engine():

@@ -138,7 +138,11 @@ def _runs(text: str) -> list[Run]:
                 j += 1
                 continue
             break
-        words = [t[2] for t in tokens[i : j + 1]]
+        # An initial keeps its full stop, as written: "John E. Kelly".
+        words = [
+            t[2] + "." if len(t[2]) == 1 and k < j and text.startswith(".", t[1]) else t[2]
+            for k, t in enumerate(tokens[i : j + 1], start=i)
+        ]
         possessive = words[-1][-2:] in ("'s", "’s")
         if possessive:
             words[-1] = words[-1][:-2]
