@@ -63,7 +63,16 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def score_row(row: Row, answer: Answer, corpus_dir: Path, latency_ms: float) -> RowResult:
+def score_row(
+    row: Row,
+    answer: Answer,
+    corpus_dir: Path,
+    latency_ms: float,
+    speaker: tuple[str, ...] | None = None,
+) -> RowResult:
+    """One answer scored against its row. `speaker`: the corpus's names for the row's
+    labelled speaker (`Assistant.resolve_person`), so that "Sir Tom Ray" as labelled is
+    the engine's "Tom Ray"; by default the label as written."""
     rank = None
     all_answers = [normalize(a) for g in row.golds for a in g.answers]
     for i, q in enumerate(answer.quotes, 1):
@@ -105,7 +114,7 @@ def score_row(row: Row, answer: Answer, corpus_dir: Path, latency_ms: float) -> 
         quote_chars=tuple(len(q.text) for q in answer.quotes),
         latency_ms=round(latency_ms, 3),
         confidence=answer.confidence,
-        speaker_expected=row.speaker,
+        speaker_expected=_expected(row.speaker, speaker, answer),
         speaker_first=answer.quotes[0].speaker if answer.quotes else None,
         speaker_confidence=answer.speaker_confidence,
     )
@@ -154,6 +163,15 @@ def figures(results: Sequence[RowResult]) -> Figures:
     )
 
 
+def _expected(label: str | None, names: tuple[str, ...] | None, answer: Answer) -> str | None:
+    """The labelled speaker by the corpus's name for them: the first quote's speaker when
+    the label may mean them, else the label's likeliest person, else the label itself."""
+    if label is None or not names:
+        return label
+    first = answer.quotes[0].speaker if answer.quotes else None
+    return first if first in names else names[0]
+
+
 def run(assistant: Assistant, rows: Sequence[Row]) -> list[RowResult]:
     """Ask every row's question once and score the answer."""
     results = []
@@ -161,5 +179,6 @@ def run(assistant: Assistant, rows: Sequence[Row]) -> list[RowResult]:
         t0 = time.perf_counter()
         answer = assistant.ask(row.question)
         latency = (time.perf_counter() - t0) * 1000
-        results.append(score_row(row, answer, assistant.corpus_dir, latency))
+        names = assistant.resolve_person(row.speaker) if row.speaker else None
+        results.append(score_row(row, answer, assistant.corpus_dir, latency, names))
     return results

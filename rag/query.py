@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.analysis.lexicon import (
+    DEMONYMS,
     HONORIFICS,
+    NATIONAL_ADJECTIVES,
+    ORGANISATION_WORDS,
     ROLE_NOUNS,
     SPEECH_VERBS,
     TITLE_WORDS,
@@ -82,7 +85,7 @@ _NAME = (
 # verbs in their base form and their other forms but the -ing one, and a few of opinion
 # and reaction. Phrasal ones only with their particle: "When do Lund play Varna?" asks
 # no one's words.
-_PHRASAL = {"play", "point", "rule"}
+_PHRASAL = {"play", "point", "rule", "sum"}
 _ASK_VERBS = "|".join(
     sorted(
         {v for v in SPEECH_VERBS if v not in _PHRASAL}
@@ -125,11 +128,19 @@ def split_frame(question: str) -> tuple[str | None, str]:
         m = frame.match(question)
         if not m:
             continue
-        who = _without_description(m.group("who").strip())
+        who = _without_nationality(_without_description(m.group("who").strip()))
         if who[:1].isupper() or who.split()[-1].lower() in _ROLES:
             topic = m.group("topic").strip()
             return who, topic or question.strip()
     return None, question.strip()
+
+
+def _without_nationality(who: str) -> str:
+    """ "Swede Ivo Rask", "the Norwegian Rask" -> the name: the nationality describes them."""
+    parts = who.split()
+    while len(parts) > 1 and parts[0].lower() in DEMONYMS | NATIONAL_ADJECTIVES:
+        parts = parts[1:]
+    return " ".join(parts)
 
 
 _FUNCTION_WORDS = frozenset(words("in of at from for to on by with and or the a an who"))
@@ -164,8 +175,11 @@ class Reading:
 
 
 def _looks_like_a_name(who: str) -> bool:
-    """ "Ana Lind" or "Ms Lind" reads as a person; "Orchard" alone may be a firm."""
+    """ "Ana Lind" or "Ms Lind" reads as a person; "Orchard" alone, or "the Lund Times",
+    may be a firm."""
     words = who.split()
+    if any(w.lower() in ORGANISATION_WORDS for w in words):
+        return False
     caps = [w for w in words if w[:1].isupper()]
     return len(caps) >= 2 or (len(words) >= 2 and normalize(words[0]).rstrip(".") in HONORIFICS)
 

@@ -192,6 +192,9 @@ def test_split_frame_finds_person_and_topic():
         "the fees",
     )
     assert split_frame("What did officials in Lund say?")[0] is None  # a phrase, not a name
+    # A nationality describes them; "sum up" is a speech verb like "point out".
+    assert split_frame("What did the Swede Rask say about the final?") == ("Rask", "the final")
+    assert split_frame("How did Ivo Rask sum up the season?") == ("Ivo Rask", "the season")
     # Where they are from, however long, is no part of the name.
     assert split_frame("What did Ana Lind of the Varna Harbour Pilots Guild predict?") == (
         "Ana Lind",

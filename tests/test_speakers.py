@@ -338,6 +338,8 @@ def test_reading_a_question_is_a_step_of_its_own(invented):
     assert unknown.unknown and unknown.people == ()
     firm = read_question("What did Orchard say about it?", (), people, settings)
     assert not firm.unknown and firm.people == ()  # one capitalised word may be a firm
+    paper = read_question("What did the Lund Evening Times call it?", (), people, settings)
+    assert not paper.unknown  # a newspaper is no person missing from the corpus
     named = read_question("Where did Brenner's association appeal?", (), people, settings)
     assert named.who is None and "Brenner" not in named.dense_texts[0]
     assert "brenner" in named.terms  # BM25 keeps the name

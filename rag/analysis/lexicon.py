@@ -180,6 +180,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     criticize condemn question dismiss welcome insist reckon feel admit rule tweet joke
     boast concede blast slam hail call characterise characterize highlight indicate
     outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
+    sum
     """
     )
 )
@@ -196,6 +197,7 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     "rule": ("ruled out", "rules out", "rule out", "ruling out"),
     "call": ("called", "calls for", "call for", "calling for"),
     "play": ("played down", "plays down", "play down", "playing down"),
+    "sum": ("summed up", "sums up", "sum up", "summing up"),
     "see": ("sees",),  # "He sees a chance that…"; "saw" is as often a rise in sales
     "foresee": ("foresee", "foresees", "foresaw", "foreseeing"),
 }
