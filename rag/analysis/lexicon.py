@@ -232,10 +232,15 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
 )
 
 # Capitalised words that begin sentences or name times, never people.
-NOT_NAMES: frozenset[str] = frozenset(
+# Months, which are names too ("Brian May", "June Ray"): after a first name, or as a
+# known surname before a speech verb ("May said"), they are.
+MONTHS: frozenset[str] = frozenset(
+    words("january february march april may june july august september october november december")
+)
+
+NOT_NAMES: frozenset[str] = MONTHS | frozenset(
     words(
         """
-    january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday christmas easter
     i we you they he she it his her its our their my your this that these those there
     here what which who whom whose when where why how if while although though because

@@ -31,6 +31,7 @@ from rag.analysis.lexicon import (
     DEMONYMS,
     FIRST_NAME_HONORIFICS,
     HONORIFICS,
+    MONTHS,
     NAME_PARTICLES,
     NATIONAL_ADJECTIVES,
     NOT_NAMES,
@@ -111,6 +112,15 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
 
+def _name_follows(tokens: list[tuple[int, int, str]], k: int, text: str) -> bool:
+    """Whether tokens k and k + 1 are two capitalised words: a name of its own (not
+    "Kennedy Airport" after "John F.")."""
+    if k + 1 >= len(tokens) or text[tokens[k][1] : tokens[k + 1][0]] != " ":
+        return False
+    first, second = tokens[k][2], tokens[k + 1][2]
+    return _capitalised(first) and _capitalised(second) and second.lower() not in ORGANISATION_WORDS
+
+
 def _runs(text: str) -> list[Run]:
     """Runs of capitalised words joined by single spaces (particles and initials allowed)."""
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
@@ -124,7 +134,13 @@ def _runs(text: str) -> list[Run]:
         while j + 1 < len(tokens):
             gap = text[tokens[j][1] : tokens[j + 1][0]]
             word, nxt = tokens[j][2], tokens[j + 1][2]
-            joined = gap == " " or (len(word) == 1 and _INITIAL_GAP.match(gap))
+            # An initial joins what follows ("John E. Kelly"), unless a full stop there
+            # ends a sentence before another name ("…Malcolm X. Ana Lind said").
+            joined = gap == " " or (
+                len(word) == 1
+                and _INITIAL_GAP.match(gap)
+                and not _name_follows(tokens, j + 1, text)
+            )
             if not joined or _POSSESSIVE.search(word) and word[-2:] in ("'s", "’s"):
                 break
             if nxt.lower() in _VERB_FORMS:
@@ -273,8 +289,11 @@ def _parse(run: Run, text: str) -> _Named | None:
         return None
     if _is_role(name[-1].lower()):
         return None  # "a Republican Senator": a role, not a name
-    if any(w.lower() in NOT_NAMES or _NUMBER.search(w) for w in name):
-        return None
+    if any(
+        w.lower() in NOT_NAMES and not (j and w.lower() in MONTHS) or _NUMBER.search(w)
+        for j, w in enumerate(name)
+    ):
+        return None  # "Brian May" is a name, "May Day" no one's
     if name[-1].lower().endswith(("ish", "ese")):
         return None  # "Twenty-seven British": a nationality ends no name
     if len(name) == 1 and not (honorific or title):
@@ -313,23 +332,42 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
     full: list[tuple[str, ...]] = []  # the words of each person's name
     named: list[tuple[_Named, int]] = []
 
-    def person_for(words: tuple[str, ...]) -> int:
+    surnamed: set[int] = set()  # people known so far only as "Mr Saumarez Smith"
+
+    def person_for(words: tuple[str, ...], surname: bool = False) -> int:
+        """The person of these name words; `surname`: they follow "Mr", "Ms"…, and may
+        be a surname of two words ("Mr Saumarez Smith" for Charles Saumarez Smith)."""
         for i, known in enumerate(full):
-            if known == words or _same_person(known, words):
+            tail = len(known) < len(words) and i in surnamed and words[-len(known) :] == known
+            if known == words or _same_person(known, words) or tail:
                 if len(words) > len(known):
                     full[i] = words
                     people[i].name = " ".join(words)
+                    surnamed.discard(i)
+                return i
+            if surname and len(known) > len(words) and known[-len(words) :] == words:
                 return i
         full.append(words)
         people.append(Person(" ".join(words)))
+        if surname:
+            surnamed.add(len(people) - 1)
         return len(people) - 1
+
+    two_word: set[int] = set()  # people with a surname of two words ("Saumarez Smith")
+
+    def full_name(parsed: _Named) -> int:
+        surname = parsed.honorific not in ("", *FIRST_NAME_HONORIFICS)
+        i = person_for(parsed.name, surname)
+        if surname and len(parsed.name) < len(full[i]):
+            two_word.add(i)
+        return i
 
     # First the full names, so that a surname met earlier (a headline) still resolves.
     for run in runs:
         parsed = _parse(run, text)
         if parsed is None or len(parsed.name) < 2:
             continue
-        named.append((parsed, person_for(parsed.name)))
+        named.append((parsed, full_name(parsed)))
     kin = _kin(text, runs, named, full, people, person_for)
     mentions: list[Mention] = []
     for run in runs:
@@ -338,10 +376,12 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
         if run.start in kin:
             index, kind, words = kin[run.start], "name", run.words
         elif parsed is not None and len(parsed.name) >= 2:
-            index = person_for(parsed.name)
+            index = full_name(parsed)
             kind = "name"
         else:
             words = parsed.name if parsed is not None else _bare_surname(run)
+            if not words and _month_surname(run, text, full):
+                words = run.words  # "May said": Brian May, not the month
             if not words:
                 continue
             first = parsed is not None and parsed.honorific in FIRST_NAME_HONORIFICS
@@ -363,9 +403,11 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             person.evidence |= bool(parsed.honorific or parsed.title)
             if parsed.honorific:
                 person.gender = person.gender or HONORIFICS[parsed.honorific]
-                # "Mr Hale", but "Sir Tom" and "Queen Ada": these take the first name.
+                # "Mr Hale", but "Sir Tom" and "Queen Ada": these take the first name; and
+                # "Mr Saumarez Smith" a surname of two words, as written.
                 which = 0 if parsed.honorific in FIRST_NAME_HONORIFICS else -1
-                person.forms.add(f"{parsed.honorific.capitalize()} {parsed.name[which]}")
+                surname = " ".join(parsed.name) if index in two_word else parsed.name[which]
+                person.forms.add(f"{parsed.honorific.capitalize()} {surname}")
             if parsed.title:
                 person.roles.add(parsed.title)
         if not (kind == "surname" and first):  # "Sir Tom" is the form, not "Tom"
@@ -462,6 +504,15 @@ def _bare_surname(run: Run) -> tuple[str, ...]:
     openers ("But Hale")."""
     words = [w for w in run.words if w.lower() not in NOT_NAMES]
     return tuple(words[-1:]) if len(words) == 1 else ()
+
+
+def _month_surname(run: Run, text: str, full: list[tuple[str, ...]]) -> bool:
+    """A month standing alone that is the surname of someone of the article, right
+    before a speech verb ("May said:")."""
+    word = run.words[0] if len(run.words) == 1 else ""
+    if word.lower() not in MONTHS or not any(len(f) > 1 and f[-1] == word for f in full):
+        return False
+    return _next_word(text, run.end) in _VERB_FORMS
 
 
 def _by_surname(

@@ -224,8 +224,10 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
         found.append(_Who(first[0], colon.start(), False))
     for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
         # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
-        if not _VERB.match(frame, by.start()):
-            continue
+        if not _VERB.match(frame, by.start()) or _PARTICIPLE.search(
+            frame, by.start() + 3, by.end()
+        ):
+            continue  # "recalled the eulogy delivered by Davis": Davis delivered, not recalled
         m = next((m for m in mentions if m.start - s.start >= by.end()), None)
         gap = art.text[s.start + by.end() : m.start] if m else "x"
         if m is not None and re.fullmatch(r"(?:[\w'’-]+\s+){0,5}", gap):
@@ -262,6 +264,14 @@ _OTHER = re.compile(
     re.IGNORECASE,
 )
 _INSIDE_PHRASE = re.compile(r"\b(?:of|from|at|for|with|by|to|in|on|visiting)\s*$", re.IGNORECASE)
+# "…, the daughter of activist Ana Lind, said": a name inside a phrase, after its role.
+_ROLE_ALT = "|".join(sorted(ROLE_NOUNS, key=len, reverse=True))
+_INSIDE_ROLE_PHRASE = re.compile(
+    rf"\b(?:{_ROLE_ALT})\s+of\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[\w'’-]+\s+){{0,2}}"
+    rf"(?:{_ROLE_ALT})\s+$",
+    re.IGNORECASE,
+)
+_PARTICIPLE = re.compile(r"\b\w+(?:ed|en)\b")
 
 
 def _subject_before(
@@ -277,7 +287,8 @@ def _subject_before(
     fallback = None
     for m in reversed(mentions):
         end = m.end - s.start
-        if end > len(head) or _INSIDE_PHRASE.search(head[: m.start - s.start]):
+        before = head[: m.start - s.start]
+        if end > len(head) or _INSIDE_PHRASE.search(before) or _INSIDE_ROLE_PHRASE.search(before):
             continue
         gap = head[end:]
         if gap.startswith(("'", "’")):
