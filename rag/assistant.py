@@ -411,7 +411,7 @@ class Assistant:
         theirs = Hits(hits.ids[mask], hits.scores[mask], hits.dense[mask])
         theirs, read = self._read(index, theirs, reading)
         lacking = self._lacking(index, theirs, reading)
-        dense = utterance_cosines(index, theirs, topic_vector)
+        dense = utterance_cosines(index, theirs, topic_vector, s.confidence.headline)
         own = evidence(
             index, theirs, reading.topic_terms, s.confidence, dense, lacking, read, own=True
         )

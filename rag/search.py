@@ -103,13 +103,21 @@ def topic_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndar
     return index.sentence_vectors[head] @ topic_vector.astype(np.float32)
 
 
-def utterance_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndarray:
-    """Per first hit, the best cosine to the topic over its utterance (`Index.utterance`)."""
+def utterance_cosines(
+    index: Index, hits: Hits, topic_vector: np.ndarray, headline: float = 0.0
+) -> np.ndarray:
+    """Per first hit, the best cosine to the topic over its utterance (`Index.utterance`),
+    or `headline` times its article's headline's, if more: a quote is about what its
+    story is about ("It's just a fun holiday movie," under a headline naming the film)."""
     topic = topic_vector.astype(np.float32)
     out = np.zeros(min(CONFIDENCE_DEPTH, len(hits)), dtype=np.float32)
     for row in range(len(out)):
-        span = index.utterance(int(hits.ids[row]))
+        g = int(hits.ids[row])
+        span = index.utterance(g)
         out[row] = float((index.sentence_vectors[span.start : span.stop] @ topic).max())
+        first = g - index.place(g)[1]
+        if headline and index.sentence_is_heading[first]:
+            out[row] = max(out[row], headline * float(index.sentence_vectors[first] @ topic))
     return out
 
 

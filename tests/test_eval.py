@@ -44,10 +44,12 @@ FLOORS = {
     },
     "bbc": {
         "first_quote_speaker": 0.87,
-        "hit3": 0.79,
-        "mrr": 0.72,
+        "hit3": 0.81,
+        "mrr": 0.74,
         "source_recall3": 0.92,
-        "abstain_recall": 0.6,
+        # 0.6 until the test split grew by 35 rows of fresh stories, whose near misses
+        # are harder (2 of 9 refused); see the commit that lowered it.
+        "abstain_recall": 0.45,
         "verbatim": 1.0,
     },
 }

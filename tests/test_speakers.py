@@ -6,6 +6,7 @@ corpora in tests/test_eval.py.
 """
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -239,6 +240,12 @@ CORPUS = {
         "Grain prices rose for a third week. Karl Dorn said the mill had nothing to do with it. "
         "Analysts expect a further rise in spring.\n"
     ),
+    "film.txt": (
+        "Lantern Bay comedy tops the Varna box office\n\n"
+        "The comedy took 4m crowns in its first weekend, twice what its makers had hoped. "
+        '"It is just a warm, silly picture for the holidays," said Nils Ekberg, who runs '
+        "distribution at the studio.\n"
+    ),
 }
 
 
@@ -305,6 +312,19 @@ def test_a_person_who_never_spoke_on_the_topic_is_said_so(invented):
     answer = invented.ask("What did Brenner say about grain prices?")
     assert answer.speaker_found is False
     assert answer.note.startswith("Tomas Brenner is not quoted on this")
+
+
+def test_a_quote_is_about_what_its_headline_is_about(invented):
+    """His words do not name the film, the headline over them does: they count as his
+    words on it, and less so without the headline (Confidence.headline = 0)."""
+    question = "How did Nils Ekberg describe the Lantern Bay comedy?"
+    answer = invented.ask(question)
+    assert answer.speaker_found and answer.quotes[0].speaker == "Nils Ekberg"
+    settings = replace(
+        invented.settings, confidence=replace(invented.settings.confidence, headline=0.0)
+    )
+    blind = Assistant(invented.corpus_dir, invented.index_dir, settings, embedder=invented.embedder)
+    assert blind.ask(question).speaker_confidence < answer.speaker_confidence
 
 
 def test_a_person_unknown_to_the_corpus_is_said_so_and_nothing_is_quoted(invented):
