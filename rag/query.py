@@ -20,6 +20,7 @@ from rag.analysis.lexicon import (
     ROLE_NOUNS,
     SPEECH_VERBS,
     TITLE_WORDS,
+    alternation,
     speech_forms,
     words,
 )
@@ -71,7 +72,7 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
 
 # A person as asked: capitalised words ("Ana Lind", "Ms Lind"), or a role the articles
 # give someone ("the finance minister", "the harbour chief").
-_ROLE_WORDS = "|".join(sorted({*ROLE_NOUNS, *TITLE_WORDS}, key=len, reverse=True))
+_ROLE_WORDS = alternation({*ROLE_NOUNS, *TITLE_WORDS})
 _NAME = (
     # (case-blind, as the whole frame: "HVB economist Ana Lind", "Ana Lind of Orchard Bank")
     r"(?:the\s+)?(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}?"
@@ -135,10 +136,13 @@ def split_frame(question: str) -> tuple[str | None, str]:
     return None, question.strip()
 
 
+_NATIONALITIES = DEMONYMS | NATIONAL_ADJECTIVES
+
+
 def _without_nationality(who: str) -> str:
     """ "Swede Ivo Rask", "the Norwegian Rask" -> the name: the nationality describes them."""
     parts = who.split()
-    while len(parts) > 1 and parts[0].lower() in DEMONYMS | NATIONAL_ADJECTIVES:
+    while len(parts) > 1 and parts[0].lower() in _NATIONALITIES:
         parts = parts[1:]
     return " ".join(parts)
 

@@ -9,10 +9,19 @@ no person, role, place or spelling of the seed articles appears anywhere in `rag
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 
 def words(text: str) -> tuple[str, ...]:
     """The words of a block of text: the lists below read as prose, one word each."""
     return tuple(text.split())
+
+
+def alternation(items: Iterable[str]) -> str:
+    """A regular-expression alternation of these words, longest first (so that
+    "spokeswoman" is tried before "spokes…"), each escaped."""
+    return "|".join(re.escape(w) for w in sorted(set(items), key=lambda w: (-len(w), w)))
 
 
 # Honorifics stand before a name and are not part of it; the value is the gender they

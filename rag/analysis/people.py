@@ -40,6 +40,7 @@ from rag.analysis.lexicon import (
     SPEECH_VERBS,
     TITLE_WORDS,
     UNNAMED_SOURCES,
+    alternation,
     speech_forms,
     words,
 )
@@ -222,9 +223,7 @@ def _role_after(text: str, end: int) -> str:
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
 
 
-_ROLE_THEN_NAME = re.compile(
-    r"\b(?:" + "|".join(sorted(ROLE_NOUNS, key=len, reverse=True)) + r")\s+[A-Z][\w'’-]+\s+[A-Z]"
-)
+_ROLE_THEN_NAME = re.compile(rf"\b(?:{alternation(ROLE_NOUNS)})\s+[A-Z][\w'’-]+\s+[A-Z]")
 
 
 def role_heads(phrase: str) -> set[str]:

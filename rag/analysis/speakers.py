@@ -35,6 +35,7 @@ from rag.analysis.lexicon import (
     ROLE_NOUNS,
     SPEECH_VERBS,
     UNNAMED_SOURCES,
+    alternation,
     speech_forms,
 )
 from rag.analysis.people import EPITHET, Mention, Person, find_people, with_role
@@ -44,6 +45,7 @@ from rag.types import Sentence
 DIRECT = "direct"
 REPORTED = "reported"
 
+_ROLE_ALT = alternation(ROLE_NOUNS)
 _FORMS = sorted({f for base in SPEECH_VERBS for f in speech_forms(base)}, key=len, reverse=True)
 _VERB = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _FORMS) + r")\b", re.IGNORECASE)
 # What may stand between a subject and its verb: "Hale has since repeatedly said",
@@ -224,9 +226,8 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
         found.append(_Who(first[0], colon.start(), False))
     for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
         # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
-        if not _VERB.match(frame, by.start()) or _PARTICIPLE.search(
-            frame, by.start() + 3, by.end()
-        ):
+        verb = _VERB.match(frame, by.start())
+        if not verb or _PARTICIPLE.search(frame, verb.end(), by.end()):
             continue  # "recalled the eulogy delivered by Davis": Davis delivered, not recalled
         m = next((m for m in mentions if m.start - s.start >= by.end()), None)
         gap = art.text[s.start + by.end() : m.start] if m else "x"
@@ -265,7 +266,6 @@ _OTHER = re.compile(
 )
 _INSIDE_PHRASE = re.compile(r"\b(?:of|from|at|for|with|by|to|in|on|visiting)\s*$", re.IGNORECASE)
 # "…, the daughter of activist Ana Lind, said": a name inside a phrase, after its role.
-_ROLE_ALT = "|".join(sorted(ROLE_NOUNS, key=len, reverse=True))
 _INSIDE_ROLE_PHRASE = re.compile(
     rf"\b(?:{_ROLE_ALT})\s+of\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[\w'’-]+\s+){{0,2}}"
     rf"(?:{_ROLE_ALT})\s+$",
@@ -326,7 +326,7 @@ def _subject_before(
 _OPENING = re.compile(
     r"\W*(?:(?:[Bb]ut|[Aa]nd|[Yy]et|[Ss]o|[Hh]owever|[Mm]eanwhile)\W+)?(?:[A-Z][\w.'’-]*\s+){0,3}"
     # …and the role between them ("Ireland hooker Ana Lind"), in lower case
-    r"(?:(?:" + "|".join(sorted(ROLE_NOUNS, key=len, reverse=True)) + r")\s+)?"
+    rf"(?:(?:{_ROLE_ALT})\s+)?"
 )
 
 
@@ -427,9 +427,7 @@ def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
 
 # "A spokesman said…", "one senior official told…": a person, left unnamed.
 _UNNAMED_PERSON = re.compile(
-    r"\b(?:a|an|one|another)\s+(?:[\w'’-]+\s+){0,3}?(?:"
-    + "|".join(sorted(UNNAMED_SOURCES, key=len, reverse=True))
-    + r")\b",
+    rf"\b(?:a|an|one|another)\s+(?:[\w'’-]+\s+){{0,3}}?(?:{alternation(UNNAMED_SOURCES)})\b",
     re.IGNORECASE,
 )
 
