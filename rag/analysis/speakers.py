@@ -226,8 +226,8 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
         found.append(_Who(first[0], colon.start(), False))
     for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
         # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
-        verb = _VERB.match(frame, by.start())
-        if not verb or _PARTICIPLE.search(frame, verb.end(), by.end()):
+        said = _VERB.match(frame, by.start())
+        if not said or _PARTICIPLE.search(frame, said.end(), by.end()):
             continue  # "recalled the eulogy delivered by Davis": Davis delivered, not recalled
         m = next((m for m in mentions if m.start - s.start >= by.end()), None)
         gap = art.text[s.start + by.end() : m.start] if m else "x"
