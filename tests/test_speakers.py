@@ -187,6 +187,9 @@ def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
     by = {p.name: p for p in people}
     assert "Sir Tom" in by["Tom Ray"].forms and "Sir Ray" not in by["Tom Ray"].forms
     assert "Sir Tom" not in by  # one person, not a second one called "Sir Tom"
+    # A capitalised role opening the sentence, then the honorific: "Coach Sir Tom Ray".
+    people, _ = find_people("Coach Sir Tom Ray spoke first. Sir Tom left early.")
+    assert [p.name for p in people] == ["Tom Ray"]
     assert by["Oskar Dahl"].roles == set()
     assert by["Eva Lind"].roles == set()
     assert by["Ivo Stam"].roles == {"coach"}

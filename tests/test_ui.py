@@ -540,8 +540,12 @@ def test_the_page_says_the_index_is_being_built_and_fills_in_when_it_is(tmp_path
     line, timer, shown, *rest = handlers.tick(False)
     assert line["visible"] is True and shown is False and len(rest) == 13
     assistant.sync()
-    line, timer, shown, summary, *rest = handlers.tick(False)
+    line, timer, shown, summary, *rest = handlers.tick(False, "Falk", "")
     assert line["visible"] is False and shown is True and "**6** articles" in summary
+    # The refreshed lists keep what the filter boxes hold (one typed while indexing).
+    people, people_info, *_ = rest[:5]
+    articles_info = rest[6]
+    assert "match" not in articles_info and "match “Falk”" in people_info
     assert handlers.status() == ""
     _, again, *_ = handlers.tick(True)  # a page that shows the new index: nothing to redo
     chat, *_ = handlers.respond("How deep was the quay dredged in week 2?", [], [])

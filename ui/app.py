@@ -301,9 +301,10 @@ class Handlers:
         )
         return f"**Indexing.** {escape_markdown(building)} {since}"
 
-    def tick(self, shown: bool) -> tuple[Any, ...]:
+    def tick(self, shown: bool, people: str = "", articles: str = "") -> tuple[Any, ...]:
         """Each second while indexing: the status line; once the index is up to date, the
-        page's lists, counts and examples afresh and the timer stopped. `shown`: whether
+        page's lists (still filtered by what their filter boxes hold: `people`,
+        `articles`), counts and examples afresh and the timer stopped. `shown`: whether
         this page has shown the up-to-date index (a page state)."""
         line = self.status()
         if line or shown:
@@ -319,8 +320,8 @@ class Handlers:
             gr.Timer(active=False),
             True,
             self.summary(),
-            *self.people(),
-            *self.articles(),
+            *self.people(people),
+            *self.articles(articles),
             *self.examples(),
         )
 
@@ -582,7 +583,7 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         demo.load(handlers.examples, None, [page.examples, page.question], **private)
         page.timer.tick(
             handlers.tick,
-            page.up_to_date,
+            [page.up_to_date, page.people.query, page.articles.query],
             [
                 page.indexing,
                 page.timer,

@@ -281,6 +281,14 @@ def _parse(run: Run, text: str) -> _Named | None:
     if inner and not honorific:
         title = [w.lower() for w in words[k : inner[-1] + 1]]
         k = inner[-1] + 1
+    if (
+        title
+        and not honorific
+        and k < len(words) - 1
+        and words[k].lower().rstrip(".") in HONORIFICS
+    ):
+        honorific = words[k].lower().rstrip(".")  # "Boss Sir Alex Ferguson"
+        k += 1
     name = tuple(words[k:])
     if determined and not honorific and not title:
         return None
