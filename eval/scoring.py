@@ -74,6 +74,7 @@ def score_row(
     labelled speaker (`Assistant.resolve_person`), so that "Sir Tom Ray" as labelled is
     the engine's "Tom Ray"; by default the label as written."""
     rank = None
+    first = answer.quotes[0].speaker if answer.quotes else None
     all_answers = [normalize(a) for g in row.golds for a in g.answers]
     for i, q in enumerate(answer.quotes, 1):
         text = normalize(q.text)
@@ -114,8 +115,8 @@ def score_row(
         quote_chars=tuple(len(q.text) for q in answer.quotes),
         latency_ms=round(latency_ms, 3),
         confidence=answer.confidence,
-        speaker_expected=_expected(row.speaker, speaker, answer),
-        speaker_first=answer.quotes[0].speaker if answer.quotes else None,
+        speaker_expected=_expected(row.speaker, speaker, first),
+        speaker_first=first,
         speaker_confidence=answer.speaker_confidence,
     )
 
@@ -163,12 +164,12 @@ def figures(results: Sequence[RowResult]) -> Figures:
     )
 
 
-def _expected(label: str | None, names: tuple[str, ...] | None, answer: Answer) -> str | None:
-    """The labelled speaker by the corpus's name for them: the first quote's speaker when
-    the label may mean them, else the label's likeliest person, else the label itself."""
+def _expected(label: str | None, names: tuple[str, ...] | None, first: str | None) -> str | None:
+    """The labelled speaker by the corpus's name for them: the first quote's speaker
+    (`first`) when the label may mean them, else the label's likeliest person, else the
+    label itself."""
     if label is None or not names:
         return label
-    first = answer.quotes[0].speaker if answer.quotes else None
     return first if first in names else names[0]
 
 

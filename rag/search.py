@@ -115,8 +115,10 @@ def utterance_cosines(
         g = int(hits.ids[row])
         span = index.utterance(g)
         out[row] = float((index.sentence_vectors[span.start : span.stop] @ topic).max())
-        first = g - index.place(g)[1]
-        if headline and index.sentence_is_heading[first]:
+        if not headline:
+            continue
+        first = g - index.place(g)[1]  # the article's first sentence: its headline, if any
+        if index.sentence_is_heading[first]:
             out[row] = max(out[row], headline * float(index.sentence_vectors[first] @ topic))
     return out
 

@@ -360,14 +360,8 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             surnamed.add(len(people) - 1)
         return len(people) - 1
 
-    two_word: set[int] = set()  # people with a surname of two words ("Saumarez Smith")
-
     def full_name(parsed: _Named) -> int:
-        surname = parsed.honorific not in ("", *FIRST_NAME_HONORIFICS)
-        i = person_for(parsed.name, surname)
-        if surname and len(parsed.name) < len(full[i]):
-            two_word.add(i)
-        return i
+        return person_for(parsed.name, parsed.honorific not in ("", *FIRST_NAME_HONORIFICS))
 
     # First the full names, so that a surname met earlier (a headline) still resolves.
     for run in runs:
@@ -413,7 +407,8 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
                 # "Mr Hale", but "Sir Tom" and "Queen Ada": these take the first name; and
                 # "Mr Saumarez Smith" a surname of two words, as written.
                 which = 0 if parsed.honorific in FIRST_NAME_HONORIFICS else -1
-                surname = " ".join(parsed.name) if index in two_word else parsed.name[which]
+                two_words = which == -1 and 1 < len(parsed.name) < len(full[index])
+                surname = " ".join(parsed.name) if two_words else parsed.name[which]
                 person.forms.add(f"{parsed.honorific.capitalize()} {surname}")
             if parsed.title:
                 person.roles.add(parsed.title)
