@@ -170,6 +170,35 @@ def test_unnamed_speakers_commas_after_roles_and_coordinated_verbs():
     assert speaker(table, "Ana Rask, the daughter")[0] == "Ana Rask"
     assert speaker(table, "The plan was dismissed")[0] == "Tove Lind"
     assert speaker(table, "The figure announced")[0] == "Ola Dahl"
+    # An active verb with an object before "by" has no agent: the sentence's subject speaks.
+    table = attributed("Coach Eva Holm blamed her defeat by Ana Lind on injuries.\n")
+    assert speaker(table, "Coach Eva Holm") == ("Eva Holm", "reported")
+
+
+def test_the_verb_that_opens_a_quotation_governs_it_and_acts_of_speech_count():
+    """ "Holm accused the club…, but Jensen explained: "…"" gives the quotation (and its
+    next sentences) to Jensen, or to no one when Jensen is no named person; "and added:"
+    has the clause's subject. "Accused", "blamed", "singled out", "hit out" report
+    speech; "thanks to" does not."""
+    text = (
+        "Club rejects claim\n\n"
+        "Striker Ivo Holm accused the club of lying, but Jensen explained: "
+        '"We never lied to him. We offered a new deal."\n\n'
+        "His agent, Mia Falk, told reporters it was absurd and added: "
+        '"He will leave in the summer."\n\n'
+        "Coach Tom Ray has singled out two young players. Ray also hit out at the referee. "
+        "Thanks to Ray, the club is top.\n"
+    )
+    table = attributed(text)
+    assert speaker(table, "Striker Ivo Holm")[0] is None
+    assert speaker(table, "We offered a new deal")[0] is None
+    assert speaker(table, "His agent, Mia Falk") == ("Mia Falk", "direct")
+    assert speaker(table, "Coach Tom Ray") == ("Tom Ray", "reported")
+    assert speaker(table, "Ray also hit out") == ("Tom Ray", "reported")
+    assert speaker(table, "Thanks to Ray") == (None, None)
+    named = attributed(text.replace("but Jensen explained", "but Piet Jensen explained"))
+    assert speaker(named, "Striker Ivo Holm") == ("Piet Jensen", "direct")
+    assert speaker(named, "We offered a new deal") == ("Piet Jensen", "direct")
 
 
 def test_first_name_honorifics_and_role_phrases_that_are_no_roles():

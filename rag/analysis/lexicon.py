@@ -189,7 +189,8 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     criticize condemn question dismiss welcome insist reckon feel admit rule tweet joke
     boast concede blast slam hail call characterise characterize highlight indicate
     outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
-    sum
+    sum slate counter bemoan chide lambast blame accuse apologise thank congratulate refute
+    single hit
     """
     )
 )
@@ -207,6 +208,12 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     "call": ("called", "calls for", "call for", "calling for"),
     "play": ("played down", "plays down", "play down", "playing down"),
     "sum": ("summed up", "sums up", "sum up", "summing up"),
+    "single": ("singled out", "singles out", "single out", "singling out"),
+    "hit": ("hit out", "hits out", "hitting out"),
+    # As nouns these forms are common: "thanks to", "the E-slates", "a counter".
+    "thank": ("thanked", "thanking"),
+    "slate": ("slated", "slating"),
+    "counter": ("countered", "countering"),
     "see": ("sees",),  # "He sees a chance that…"; "saw" is as often a rise in sales
     "foresee": ("foresee", "foresees", "foresaw", "foreseeing"),
 }

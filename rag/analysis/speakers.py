@@ -54,6 +54,7 @@ _BETWEEN = re.compile(
     r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?)?"
     r"(?:\s+(?:went\s+on\s+to|goes\s+on\s+to|continued\s+to|has|have|had|also|would|will|could|did|does|do|then|later|"
     r"since|again|still|once|earlier|previously|recently|further|himself|herself|however|"
+    r"afterwards?|yesterday|today|soon|first|too|"
     r"(?:was|were|is|are)\s+quoted\s+as|always|never|not|\w+ly))*\s*$",
     re.IGNORECASE,
 )
@@ -70,6 +71,7 @@ class _Who:
     person: int | None  # None: the words are someone's who is no named person
     at: int  # where the attribution's verb stands in the sentence
     trailing: bool = False  # "…, Hale said." closing the sentence: its main attribution
+    opens: bool = False  # "…, but Hale explained: "…"": it opens the sentence's quotation
 
 
 def _quoted_mask(text: str, sentences: Sequence[Sentence]) -> list[bool]:
@@ -193,6 +195,7 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
     frame = art.outside(s)
     found: list[_Who] = []
     mentions = art.mentions_in(s, speakers)
+    colon = re.search(r":\s*[\"“]", art.text[s.start : s.end])
     for verb in _VERB.finditer(frame):
         if verb.group()[0].isupper() and s.kind == "body" and verb.start() > 0:
             continue  # "Says" mid-sentence is a name or a title, not the verb
@@ -218,9 +221,13 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
             trailing = (
                 bool(re.search(r"[,\"”’]\s*$", before)) and len(re.findall(r"\w+", rest)) <= 8
             )
-            found.append(_Who(who.person, verb.start(), trailing))
+            opens = (
+                colon is not None
+                and _JUST_BEFORE.fullmatch(frame, verb.end(), colon.start()) is not None
+                and not _COORDINATED.search(head)  # "…, and added: "…"": the clause's subject
+            )
+            found.append(_Who(who.person, verb.start(), trailing, opens))
     first = _sentence_subject(art, s, mentions)
-    colon = re.search(r":\s*[\"“]", art.text[s.start : s.end])
     if first is not None and colon and not found and colon.start() > first[1]:
         # "Hale was at a loss to explain it: "I suppose…"": the subject's words.
         found.append(_Who(first[0], colon.start(), False))
@@ -229,6 +236,8 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
         said = _VERB.match(frame, by.start())
         if not said or _PARTICIPLE.search(frame, said.end(), by.end()):
             continue  # "recalled the eulogy delivered by Davis": Davis delivered, not recalled
+        if not _PASSIVE_BEFORE.search(frame, 0, by.start()):
+            continue  # "Lind blamed her defeat by Ana Holm on…": active, with an object
         m = next((m for m in mentions if m.start - s.start >= by.end()), None)
         gap = art.text[s.start + by.end() : m.start] if m else "x"
         if m is not None and re.fullmatch(r"(?:[\w'’-]+\s+){0,5}", gap):
@@ -251,11 +260,21 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
 
 def _main(found: list[_Who]) -> _Who:
     """The attribution that governs the sentence: a person's closing it ("…, Varga
-    noted."), else a person's first ("Hale said he thought…" is Hale's); words given to
-    no named person ("the firm said") only when no person is given any."""
+    noted."), else the one opening its quotation ("Hale denied it, but Varga said:
+    "…"" is Varga's, and no one's when Varga is no named person), else a person's first ("Hale said he thought…" is Hale's); words
+    given to no named person ("the firm said") only when no person is given any."""
     people = [w for w in found if w.person is not None]
     trailing = [w for w in people if w.trailing]
-    return trailing[-1] if trailing else people[0] if people else found[0]
+    opens = [w for w in found if w.opens]
+    if trailing:
+        return trailing[-1]
+    return opens[-1] if opens else people[0] if people else found[0]
+
+
+# Between a verb and the colon of the quotation it opens: "explained to reporters:".
+_JUST_BEFORE = re.compile(r"(?:\s+[\w'’-]+){0,3}\s*")
+# A verb with no subject of its own: "…, and added", "…, simply adding".
+_COORDINATED = re.compile(r"(?:\b(?:and|but|then)|,)(?:\s+\w+ly)?\s*$", re.IGNORECASE)
 
 
 _PRONOUN_SUBJECT = re.compile(r"\b(he|she)" + _BETWEEN.pattern[1:], re.IGNORECASE)
@@ -272,6 +291,14 @@ _INSIDE_ROLE_PHRASE = re.compile(
     re.IGNORECASE,
 )
 _PARTICIPLE = re.compile(r"\b\w+(?:ed|en)\b")
+# What stands before a passive participle: a form of "be" ("was", "has been widely"),
+# a comma opening a reduced clause ("…, described as "ridiculous" by Lind"), or a noun
+# it follows ("the figure announced by Lind").
+_PASSIVE_BEFORE = re.compile(
+    r"(?:\b(?:is|are|was|were|be|been|being|get|gets|got)|,"
+    r"|\b(?:the|a|an|this|that|these|those|his|her|its|their)\s+[\w'’-]+)(?:\s+\w+ly)?\s+$",
+    re.IGNORECASE,
+)
 
 
 def _subject_before(

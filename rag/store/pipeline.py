@@ -47,7 +47,7 @@ from rag.types import Document, Progress, Speech, SyncReport
 
 log = logging.getLogger(__name__)
 
-SPLITTER = "syntok+rules-3, people-8, speakers-9"  # change it when splitting or attribution changes
+SPLITTER = "syntok+rules-3, people-8, speakers-10"  # change it when splitting or attribution changes
 MAX_SEGMENTS = 8
 
 
