@@ -47,7 +47,8 @@ from rag.types import Document, Progress, Speech, SyncReport
 
 log = logging.getLogger(__name__)
 
-SPLITTER = "syntok+rules-3, people-8, speakers-10"  # change it when splitting or attribution changes
+# Change it when splitting or attribution changes: indexes made otherwise are analysed again.
+SPLITTER = "syntok+rules-3, people-8, speakers-10"
 MAX_SEGMENTS = 8
 
 
