@@ -45,6 +45,7 @@ from rag.search import (
     speaker_present,
     spoken_by,
     topic_cosines,
+    unnamed_share,
     utterance_cosines,
 )
 from rag.text import fold, normalize
@@ -330,7 +331,14 @@ class Assistant:
         lacking = self._lacking(index, hits, reading)
         topic_dense = topic_cosines(index, hits, topic_vector)
         values = evidence(
-            index, hits, reading.topic_terms, self.settings.confidence, topic_dense, lacking, read
+            index,
+            hits,
+            reading.topic_terms,
+            self.settings.confidence,
+            topic_dense,
+            lacking,
+            read,
+            unnamed=self._unnamed(index, hits, reading),
         )
         score = confidence(values)
         if score < self.settings.abstain_below:
@@ -395,6 +403,12 @@ class Assistant:
             return None
         return ~typed(index, hits.ids[:CONFIDENCE_DEPTH], reading.wanted)
 
+    def _unnamed(self, index: store.Index, hits: Hits, reading: Reading) -> np.ndarray | None:
+        """Per leading hit: the share of the topic's names its article lacks."""
+        if not reading.topic_names or not self.settings.confidence.names:
+            return None
+        return unnamed_share(index, hits, reading.topic_names)
+
     def _prefer_speaker(
         self, index: store.Index, hits: Hits, reading: Reading, topic_vector: np.ndarray
     ) -> tuple[Hits, float, bool, str]:
@@ -413,7 +427,15 @@ class Assistant:
         lacking = self._lacking(index, theirs, reading)
         dense = utterance_cosines(index, theirs, topic_vector, s.confidence.headline)
         own = evidence(
-            index, theirs, reading.topic_terms, s.confidence, dense, lacking, read, own=True
+            index,
+            theirs,
+            reading.topic_terms,
+            s.confidence,
+            dense,
+            lacking,
+            read,
+            own=True,
+            unnamed=self._unnamed(index, theirs, reading),
         )
         score = confidence(own)
         found = score >= s.speaker_below

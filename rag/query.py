@@ -16,6 +16,7 @@ from rag.analysis.lexicon import (
     DEMONYMS,
     HONORIFICS,
     NATIONAL_ADJECTIVES,
+    NOT_NAMES,
     ORGANISATION_WORDS,
     ROLE_NOUNS,
     SPEECH_VERBS,
@@ -176,6 +177,10 @@ class Reading:
     terms: list[str]  # BM25 tokens
     topic_terms: set[str]  # the tokens whose coverage counts as evidence
     wanted: AnswerType | None
+    # The question's names as BM25 tokens ("How big a loss did Orchard Bank make?":
+    # orchard, bank; "What did Ana Lind say…": ana, lind): an article that names none of
+    # them is about something else.
+    topic_names: frozenset[str] = frozenset()
 
 
 def _looks_like_a_name(who: str) -> bool:
@@ -244,7 +249,26 @@ def read_question(
         terms=terms,
         topic_terms=set(terms) - set(named_words) or set(terms),
         wanted=answer_type(resolved),
+        topic_names=frozenset(names_in(resolved)),
     )
+
+
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’&-]*")
+
+
+def names_in(text: str, first: bool = True) -> set[str]:
+    """BM25 tokens of the capitalised words of `text` that are names: not the sentence's
+    first word (if `first`), nor a weekday, month, pronoun or function word, nor a
+    nationality ("the American leader" is as often "the US president")."""
+    found = [m for m in _CAPITALISED.finditer(text) if not (first and m.start() == 0)]
+    kept = [
+        m.group()
+        for m in found
+        if (w := normalize(m.group()).strip("'’")) not in NOT_NAMES
+        and w not in NATIONAL_ADJECTIVES
+        and w not in DEMONYMS
+    ]
+    return set(tokenize(" ".join(kept)))
 
 
 # --- The kind of answer a question wants ---------------------------------------------------

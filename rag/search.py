@@ -97,6 +97,29 @@ def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[
     return best
 
 
+def unnamed_share(index: Index, hits: Hits, names: frozenset[str]) -> np.ndarray:
+    """Per first hit, the share of `names` its article never uses (prefix-matched as
+    topic terms are: "Lind's" for "Lind"). Only names some article uses count: one the
+    corpus never uses tells no article from another ("the Kremlin" for "Moscow")."""
+    out = np.zeros(min(CONFIDENCE_DEPTH, len(hits)), dtype=np.float32)
+    known = [n for n in names if index.bm25_sentences.df(n)]
+    if not known:
+        return out
+    seen: dict[int, float] = {}
+    for row in range(len(out)):
+        g = int(hits.ids[row])
+        record, local = index.place(g)
+        first = g - local
+        if first not in seen:
+            terms = set().union(
+                *(index.sentence_terms(k) for k in range(first, first + len(record.sentences)))
+            )
+            test = _present_in(terms)
+            seen[first] = sum(not test(n) for n in known) / len(known)
+        out[row] = seen[first]
+    return out
+
+
 def topic_cosines(index: Index, hits: Hits, topic_vector: np.ndarray) -> np.ndarray:
     """Cosine of the first hits to the topic alone (the ranking vector may add the person)."""
     head = hits.ids[:CONFIDENCE_DEPTH]
@@ -132,14 +155,16 @@ def evidence(
     lacking: np.ndarray | None = None,
     read: np.ndarray | None = None,
     own: bool = False,
+    unnamed: np.ndarray | None = None,
 ) -> np.ndarray:
     """How well each of the first hits supports an answer on the topic.
 
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
     and the topic's coverage by its passage (if `own`, by the speaker's words around the
     hit alone: `Index.utterance`), less a penalty where `lacking` holds (the question
-    wants a date or a quantity and the hit has none), plus the reading model's
-    P(answers) where it read the hit (`read`).
+    wants a date or a quantity and the hit has none) and in the share of the topic's
+    names its article lacks (`unnamed`), plus the reading model's P(answers) where it
+    read the hit (`read`).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
     values = np.zeros(rows, dtype=np.float64)
@@ -147,6 +172,8 @@ def evidence(
         values -= weights.answer_type * lacking[:rows]
     if read is not None:
         values += weights.reader * read[:rows]
+    if unnamed is not None:
+        values -= weights.names * unnamed[:rows]
     for row in range(rows):
         weighted, plain = coverage(index, int(hits.ids[row]), terms, own)
         cosine = float(hits.dense[row] if dense is None else dense[row])

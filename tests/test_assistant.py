@@ -1,11 +1,12 @@
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import Answer, Assistant, Citation, Quote
+from rag import Answer, Assistant, Citation, Quote, Settings
 from rag.answer import NO_ANSWER, to_text
 from rag.query import (
     AGE,
@@ -17,6 +18,7 @@ from rag.query import (
     AnswerType,
     answer_type,
     has_answer_type,
+    names_in,
     resolve,
     split_frame,
 )
@@ -396,3 +398,50 @@ def test_progress_says_how_much_is_left():
     assert p.describe() == "analysing articles: 300 of 1,200, about 2 min left"
     assert Progress("embedding sentences", 0, 50, 0.0).describe() == "embedding sentences: 0 of 50"
     assert Progress("embedding sentences", 40, 50, 8.0).describe().endswith("about 2 s left")
+
+
+def test_a_sentence_from_an_article_that_never_names_the_topic_does_not_answer_it(
+    tmp_path, embedder
+):
+    """Another firm's loss does not say how big Kestrel Air's was: an article that never
+    names what the question names is weak evidence, and the engine refuses."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bank.txt").write_text(
+        "Orchard Bank slips into the red\n\nOrchard Bank made a loss of 40m euros in 2024, "
+        "its first in a decade.\nThe bank blamed bad loans in its home market.\n",
+        encoding="utf-8",
+    )
+    (corpus / "airline.txt").write_text(
+        "Kestrel Air adds routes\n\nKestrel Air will fly to new cities next summer.\n"
+        "The airline has ordered more planes.\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    answer = assistant.ask("How big a loss did Orchard Bank make in 2024?")
+    assert answer.quotes and "40m euros" in answer.quotes[0].text
+    refused = assistant.ask("How big a loss did Kestrel Air make in 2024?")
+    assert not refused.quotes, refused.markdown
+    # The evidence itself drops: the same question with the names check off scores higher.
+    off = Settings(confidence=replace(Settings().confidence, names=0.0))
+    plain = Assistant(corpus, tmp_path / "index", settings=off, embedder=embedder)
+    assert plain.ask("How big a loss did Kestrel Air make in 2024?").confidence > (
+        refused.confidence
+    )
+    # A name no article uses tells no article from another: it costs nothing.
+    unknown = "How big a loss did Vestmark make in 2024?"
+    assert plain.ask(unknown).confidence == assistant.ask(unknown).confidence
+
+
+@pytest.mark.parametrize(
+    "text, first, names",
+    [
+        ("How big a loss did Orchard Bank make in 2024?", True, {"orchard", "bank"}),
+        ("How many copies of Being Digital sold in May?", True, {"digit"}),
+        ("Did the American leader praise Hale?", True, {"hale"}),  # nationalities are no names
+        ("the future of Lund Rovers", False, {"lund", "rover"}),
+        ("When did I say so?", True, set()),
+    ],
+)
+def test_names_of_a_topic(text: str, first: bool, names: set[str]):
+    assert names_in(text, first) == names

@@ -38,7 +38,8 @@ FLOORS = {
         "first_quote_speaker": 0.9,
         "hit3": 0.8,
         "mrr": 0.74,
-        "source_recall3": 0.83,
+        # 0.83 until the names evidence refused one paraphrase (see CEILINGS below).
+        "source_recall3": 0.8,
         "abstain_recall": 0.63,
         "verbatim": 1.0,
     },
@@ -48,12 +49,17 @@ FLOORS = {
         "mrr": 0.74,
         "source_recall3": 0.92,
         # 0.6 until the test split grew by 35 rows of fresh stories, whose near misses
-        # are harder (2 of 9 refused); see the commit that lowered it.
-        "abstain_recall": 0.45,
+        # are harder (2 of 9 refused); see the commit that lowered it. 0.606 measured
+        # with the names evidence.
+        "abstain_recall": 0.58,
         "verbatim": 1.0,
     },
 }
-CEILINGS = {"seeds": {"false_abstain": 0.12}, "bbc": {"false_abstain": 0.04}}
+# Raised from 0.12 / 0.04 with the names evidence (Confidence.names), chosen on dev: it
+# refuses 4 more BBC test near misses (0.485 -> 0.606) for 3 answerable rows whose answer
+# was not among the first three quotes anyway, and one seeds paraphrase that names what
+# its article never does ("the Kremlin"); the BBC ceiling is the issue's goal, 0.05.
+CEILINGS = {"seeds": {"false_abstain": 0.14}, "bbc": {"false_abstain": 0.05}}
 # Speaker attribution on the labelled sentences of each test split (the seeds' labels
 # carry no split: all of them count).
 SPEAKER_FLOORS = {"seeds": (0.9, 0.78), "bbc": (0.925, 0.88)}  # (precision, recall)
