@@ -404,10 +404,10 @@ class Assistant:
         return ~typed(index, hits.ids[:CONFIDENCE_DEPTH], reading.wanted)
 
     def _unnamed(self, index: store.Index, hits: Hits, reading: Reading) -> np.ndarray | None:
-        """Per leading hit: the share of the topic's names its article lacks."""
-        if not reading.topic_names or not self.settings.confidence.names:
+        """Per leading hit: the share of the question's names its article never uses."""
+        if not reading.question_names or not self.settings.confidence.names:
             return None
-        return unnamed_share(index, hits, reading.topic_names)
+        return unnamed_share(index, hits, reading.question_names)
 
     def _prefer_speaker(
         self, index: store.Index, hits: Hits, reading: Reading, topic_vector: np.ndarray

@@ -180,7 +180,7 @@ class Reading:
     # The question's names as BM25 tokens ("How big a loss did Orchard Bank make?":
     # orchard, bank; "What did Ana Lind say…": ana, lind): an article that names none of
     # them is about something else.
-    topic_names: frozenset[str] = frozenset()
+    question_names: frozenset[str] = frozenset()
 
 
 def _looks_like_a_name(who: str) -> bool:
@@ -249,18 +249,18 @@ def read_question(
         terms=terms,
         topic_terms=set(terms) - set(named_words) or set(terms),
         wanted=answer_type(resolved),
-        topic_names=frozenset(names_in(resolved)),
+        question_names=frozenset(names_in(resolved)),
     )
 
 
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’&-]*")
 
 
-def names_in(text: str, first: bool = True) -> set[str]:
-    """BM25 tokens of the capitalised words of `text` that are names: not the sentence's
-    first word (if `first`), nor a weekday, month, pronoun or function word, nor a
-    nationality ("the American leader" is as often "the US president")."""
-    found = [m for m in _CAPITALISED.finditer(text) if not (first and m.start() == 0)]
+def names_in(question: str) -> set[str]:
+    """BM25 tokens of the capitalised words of a question that are names: not its first
+    word, nor a weekday, month, pronoun or function word, nor a nationality ("the
+    American leader" is as often "the US president")."""
+    found = [m for m in _CAPITALISED.finditer(question) if m.start() > 0]
     kept = [
         m.group()
         for m in found

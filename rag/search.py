@@ -162,9 +162,9 @@ def evidence(
     A weighted sum of the hit's cosine to the topic (`dense`, else the ranking cosine)
     and the topic's coverage by its passage (if `own`, by the speaker's words around the
     hit alone: `Index.utterance`), less a penalty where `lacking` holds (the question
-    wants a date or a quantity and the hit has none) and in the share of the topic's
-    names its article lacks (`unnamed`), plus the reading model's P(answers) where it
-    read the hit (`read`).
+    wants a date or a quantity and the hit has none) and in the share of the question's
+    names its article never uses (`unnamed`), plus the reading model's P(answers) where
+    it read the hit (`read`).
     """
     rows = min(CONFIDENCE_DEPTH, len(hits))
     values = np.zeros(rows, dtype=np.float64)

@@ -434,14 +434,14 @@ def test_a_sentence_from_an_article_that_never_names_the_topic_does_not_answer_i
 
 
 @pytest.mark.parametrize(
-    "text, first, names",
+    "question, names",
     [
-        ("How big a loss did Orchard Bank make in 2024?", True, {"orchard", "bank"}),
-        ("How many copies of Being Digital sold in May?", True, {"digit"}),
-        ("Did the American leader praise Hale?", True, {"hale"}),  # nationalities are no names
-        ("the future of Lund Rovers", False, {"lund", "rover"}),
-        ("When did I say so?", True, set()),
+        ("How big a loss did Orchard Bank make in 2024?", {"orchard", "bank"}),
+        ("How many copies of Being Digital sold in May?", {"digit"}),
+        ("Did the American leader praise Hale?", {"hale"}),  # nationalities are no names
+        ("Lund Rovers: what did their coach say?", {"rover"}),  # the first word never is
+        ("When did I say so?", set()),
     ],
 )
-def test_names_of_a_topic(text: str, first: bool, names: set[str]):
-    assert names_in(text, first) == names
+def test_names_of_a_question(question: str, names: set[str]):
+    assert names_in(question) == names

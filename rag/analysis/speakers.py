@@ -261,8 +261,9 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
 def _main(found: list[_Who]) -> _Who:
     """The attribution that governs the sentence: a person's closing it ("…, Varga
     noted."), else the one opening its quotation ("Hale denied it, but Varga said:
-    "…"" is Varga's, and no one's when Varga is no named person), else a person's first ("Hale said he thought…" is Hale's); words
-    given to no named person ("the firm said") only when no person is given any."""
+    "…"" is Varga's, and no one's when Varga is no named person), else a person's first
+    ("Hale said he thought…" is Hale's); words given to no named person ("the firm
+    said") only when no person is given any."""
     people = [w for w in found if w.person is not None]
     trailing = [w for w in people if w.trailing]
     opens = [w for w in found if w.opens]
