@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,21 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
 def assistant(seeds_index: tuple[Path, Path], embedder: Embedder) -> Assistant:
     corpus, index = seeds_index
     return Assistant(corpus, index, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def write_articles() -> Callable[[Path, dict[str, str]], Path]:
+    """Writes articles (file name -> text, UTF-8) into a folder, made as needed; the
+    folder comes back."""
+
+    def write(folder: Path, articles: dict[str, str]) -> Path:
+        for name, text in articles.items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return folder
+
+    return write
 
 
 @pytest.fixture

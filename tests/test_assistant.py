@@ -116,18 +116,19 @@ def test_quotes_are_one_to_three_sentences_and_near_duplicates_fold(assistant: A
             assert 1 <= len(inside) <= 3
 
 
-def test_a_sentence_standing_in_two_places_is_one_quote_citing_both(tmp_path, embedder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+def test_a_sentence_standing_in_two_places_is_one_quote_citing_both(
+    tmp_path, embedder, write_articles
+):
     repeated = "The council will close the Brennock bridge for repairs from 3 May to 21 June."
-    (corpus / "a.txt").write_text(
-        f"Bridge works in Brennock\n\n{repeated}\nDrivers are asked to use the ring road.\n"
-        f"Shops near the bridge fear a quiet summer.\n\n{repeated}\n",
-        encoding="utf-8",
-    )
-    (corpus / "b.txt").write_text(
-        f"Brennock news in brief\n\nThe town fair moves to the school field.\n{repeated}\n",
-        encoding="utf-8",
+    corpus = write_articles(
+        tmp_path / "corpus",
+        {
+            "a.txt": f"Bridge works in Brennock\n\n{repeated}\n"
+            "Drivers are asked to use the ring road.\n"
+            f"Shops near the bridge fear a quiet summer.\n\n{repeated}\n",
+            "b.txt": "Brennock news in brief\n\n"
+            f"The town fair moves to the school field.\n{repeated}\n",
+        },
     )
     assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
     answer = assistant.ask("When will the Brennock bridge close for repairs?")
@@ -279,14 +280,16 @@ Harbour master Elin Sauda said the rise was needed to pay for two new boats.
 """
 
 
-def test_a_headline_is_quoted_only_when_the_body_holds_nothing_better(tmp_path, embedder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "ferry.txt").write_text(HEADLINED, encoding="utf-8")
-    (corpus / "other.txt").write_text(
-        "Koravik opens a library\n\nThe new library of Koravik opened on Friday with 9,000 "
-        "books.\nIts reading room looks out over the harbour.\n",
-        encoding="utf-8",
+def test_a_headline_is_quoted_only_when_the_body_holds_nothing_better(
+    tmp_path, embedder, write_articles
+):
+    corpus = write_articles(
+        tmp_path / "corpus",
+        {
+            "ferry.txt": HEADLINED,
+            "other.txt": "Koravik opens a library\n\nThe new library of Koravik opened on "
+            "Friday with 9,000 books.\nIts reading room looks out over the harbour.\n",
+        },
     )
     assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
     # The headline says it as well as the body does; the body is quoted, the headline not.
@@ -401,21 +404,19 @@ def test_progress_says_how_much_is_left():
 
 
 def test_a_sentence_from_an_article_that_never_names_the_topic_does_not_answer_it(
-    tmp_path, embedder
+    tmp_path, embedder, write_articles
 ):
     """Another firm's loss does not say how big Kestrel Air's was: an article that never
     names what the question names is weak evidence, and the engine refuses."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "bank.txt").write_text(
-        "Orchard Bank slips into the red\n\nOrchard Bank made a loss of 40m euros in 2024, "
-        "its first in a decade.\nThe bank blamed bad loans in its home market.\n",
-        encoding="utf-8",
-    )
-    (corpus / "airline.txt").write_text(
-        "Kestrel Air adds routes\n\nKestrel Air will fly to new cities next summer.\n"
-        "The airline has ordered more planes.\n",
-        encoding="utf-8",
+    corpus = write_articles(
+        tmp_path / "corpus",
+        {
+            "bank.txt": "Orchard Bank slips into the red\n\nOrchard Bank made a loss of 40m "
+            "euros in 2024, its first in a decade.\nThe bank blamed bad loans in its home "
+            "market.\n",
+            "airline.txt": "Kestrel Air adds routes\n\nKestrel Air will fly to new cities "
+            "next summer.\nThe airline has ordered more planes.\n",
+        },
     )
     assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
     answer = assistant.ask("How big a loss did Orchard Bank make in 2024?")

@@ -282,13 +282,9 @@ CORPUS = {
 
 
 @pytest.fixture(scope="module")
-def invented(tmp_path_factory, embedder) -> Assistant:
+def invented(tmp_path_factory, embedder, write_articles) -> Assistant:
     base = tmp_path_factory.mktemp("people")
-    corpus = base / "corpus"
-    corpus.mkdir()
-    for name, text in CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return Assistant(corpus, base / "index", embedder=embedder)
+    return Assistant(write_articles(base / "corpus", CORPUS), base / "index", embedder=embedder)
 
 
 def test_people_lists_each_person_once_with_forms_roles_counts_and_articles(invented):

@@ -277,18 +277,12 @@ QUIET = {
 }
 
 
-def _write(folder: Path, articles: dict[str, str]) -> Path:
-    for name, text in articles.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
-def newsroom_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Path, Path]:
+def newsroom_index(
+    tmp_path_factory: pytest.TempPathFactory, embedder, write_articles
+) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("newsroom")
-    corpus = _write(base / "corpus", NEWSROOM)
+    corpus = write_articles(base / "corpus", NEWSROOM)
     Assistant(corpus, base / "index", embedder=embedder)
     return corpus, base / "index"
 
@@ -413,8 +407,10 @@ def test_examples_are_the_most_quoted_people_and_the_engine_answers_them(newsroo
     assert history == [examples[3]] and len(chat) == 4
 
 
-def test_a_corpus_without_quotes_gets_examples_from_its_headlines(tmp_path, embedder):
-    corpus = _write(tmp_path / "corpus", QUIET)
+def test_a_corpus_without_quotes_gets_examples_from_its_headlines(
+    tmp_path, embedder, write_articles
+):
+    corpus = write_articles(tmp_path / "corpus", QUIET)
     assistant = Assistant(corpus, tmp_path / "index", embedder=embedder)
     assert all(p.sentences == 0 for p in assistant.people())
     assert headline_topics(assistant.documents()) == ["Orrin"]  # past the first word only
