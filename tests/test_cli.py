@@ -109,15 +109,15 @@ def test_a_second_corpus_without_index_dir_gets_its_own_index_folder(tmp_path):
     assert {p: p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
 
 
-def test_ask_prints_plain_text_unless_markdown_is_asked_for(tmp_path, embedder):
+def test_ask_prints_plain_text_unless_markdown_is_asked_for(tmp_path, embedder, write_articles):
     from rag import Assistant
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harbour_plan.txt").write_text(
-        "Harbour works in Velmora\n\n"
-        "Mayor Ilse Varga said the new harbour (the third) would open in May.\n",
-        encoding="utf-8",
+    corpus = write_articles(
+        tmp_path / "corpus",
+        {
+            "harbour_plan.txt": "Harbour works in Velmora\n\n"
+            "Mayor Ilse Varga said the new harbour (the third) would open in May.\n"
+        },
     )
     index = tmp_path / "index"
     Assistant(corpus, index, embedder=embedder)  # built here: the CLI only reads it
