@@ -46,8 +46,8 @@ DIRECT = "direct"
 REPORTED = "reported"
 
 _ROLE_ALT = alternation(ROLE_NOUNS)
-_FORMS = sorted({f for base in SPEECH_VERBS for f in speech_forms(base)}, key=len, reverse=True)
-_VERB = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _FORMS) + r")\b", re.IGNORECASE)
+_FORMS = alternation(f for base in SPEECH_VERBS for f in speech_forms(base))
+_VERB = re.compile(rf"\b(?:{_FORMS})\b", re.IGNORECASE)
 # What may stand between a subject and its verb: "Hale has since repeatedly said",
 # "Hale, head of the fund, said", "Hale was quoted as saying".
 _BETWEEN = re.compile(
