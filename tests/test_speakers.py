@@ -242,6 +242,30 @@ def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
     assert [p.name for p in people] == ["Ana E. Lind"]
 
 
+def test_a_role_names_whoever_the_article_gave_it_with_its_words_in_order():
+    """ "The world champion" is not "indoor champion and world record holder": the words
+    before a role's head noun must stand before it in the role the article gave, which
+    keeps its capitalised and numbered modifiers ("Harbour Games 200m champion")."""
+    text = (
+        "Marr to run in Sorvik\n\n"
+        "Harbour Games 200m champion Ilka Marr will run in Sorvik on Sunday. "
+        "Indoor champion and world record holder Tomas Vell will race too. "
+        '"I feel strong," Marr said. The world champion says she is ready. '
+        "The Harbour Games champion will start in lane four. "
+        "The indoor champion said he would rest on Monday.\n"
+    )
+    people, mentions = find_people(text)
+    by = {p.name: p for p in people}
+    assert by["Ilka Marr"].roles == {"harbour games 200m champion"}
+    table = attributed(text)
+    # Nobody was given "world champion": the story's speaker there, as for "the 30-year-old".
+    assert speaker(table, "The world champion") == ("Ilka Marr", "reported")
+    assert ("Ilka Marr", "The Harbour Games champion") in [
+        (people[m.person].name, text[m.start : m.end]) for m in mentions if m.kind == "role"
+    ]
+    assert speaker(table, "The indoor champion") == ("Tomas Vell", "reported")
+
+
 def test_no_person_role_or_spelling_of_the_seeds_is_written_into_the_engine():
     """The engine learns people from the text: nothing in rag/ may name the seeds'."""
     names: set[str] = set()

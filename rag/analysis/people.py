@@ -174,16 +174,19 @@ def _runs(text: str) -> list[Run]:
 def _role_before(text: str, start: int) -> str:
     """The lower-case role phrase just before a name ("finance chief", "spokeswoman for
     women"), or "" when the words before it are no role."""
-    words = re.findall(r"[^\W\d_][\w'’-]*|[,.;:!?\"“”()]", text[max(0, start - 80) : start])
+    words = re.findall(r"[^\W_][\w'’-]*|[,.;:!?\"“”()\n]", text[max(0, start - 80) : start])
     phrase: list[str] = []
     for w in reversed(words):
         low = w.lower()
-        if not w[0].isalpha() or low in _ROLE_BEFORE_STOP and low != "and":
+        if not w[0].isalnum() or low in _ROLE_BEFORE_STOP and low != "and":
             break
         if low in _VERB_FORMS and not _is_role(low):
             break  # "… believes coach Ana Lind": a verb, not part of the role
-        if w[0].isupper() and not (w.isupper() and len(w) > 1) and not _is_role(low):
-            break  # a role is in lower case, an acronym ("UN envoy"), or opens the sentence
+        # A role noun is in lower case or an acronym ("UN envoy"); what stands before it
+        # may be capitalised ("Harbour Games 200m champion").
+        acronym = w.isupper() and len(w) > 1
+        if not phrase and w[0].isupper() and not acronym and not _is_role(low):
+            break
         phrase.insert(0, w)
         if len(phrase) >= 6:
             break
@@ -624,7 +627,7 @@ def with_role(
     if not heads:
         return None
     fits = [i for i, p in enumerate(people) if any(heads[-1] in role_heads(r) for r in p.roles)]
-    exact = [i for i in fits if any(all(w in r for w in phrase) for r in people[i].roles)]
+    exact = [i for i in fits if any(_modifies(phrase, r) for r in people[i].roles)]
     if len(phrase) > 1 and not exact:
         return None  # "the Two Harbours star": the head alone would be a guess
     fits = exact or fits
@@ -632,6 +635,15 @@ def with_role(
         return None
     before = [n for n in named if n.start < at and n.person in fits]
     return before[-1].person if before else (fits[0] if len(fits) == 1 else None)
+
+
+def _modifies(phrase: Sequence[str], role: str) -> bool:
+    """Whether a role phrase ("world record holder") is said by a role the article gave:
+    its head noun in the role, and each word before the head there before it too
+    ("world champion" is not "champion and world indoor record holder")."""
+    tokens = re.findall(r"[^\W_][\w'’-]*", role)
+    at = [k for k, w in enumerate(tokens) if w == phrase[-1]]
+    return bool(at) and all(w in tokens[: at[-1]] for w in phrase[:-1])
 
 
 @lru_cache(maxsize=1 << 16)
