@@ -141,6 +141,16 @@ def test_kin_epithets_and_nationalities_in_an_invented_article():
     assert speaker(crowd, "The Swiss warned") == (None, None)
     assert speaker(crowd, '"It was the right time,"')[0] != "Vesta Lund"
     assert next(p for p in people if p.name == "Maja Eklund").gender == "f"
+    # A relation "of" someone named is a role of its own, and tells who "she" is.
+    kin = (
+        "Tribute to Eklund\n\nHe often worked with director Per Holm. "
+        "Sofia Dahl, the daughter of singer Lars Eklund, recalled his first concert. "
+        '"He sang for us all," she said.\n'
+    )
+    people, _ = find_people(kin)
+    dahl = next(p for p in people if p.name == "Sofia Dahl")
+    assert dahl.roles == {"the daughter of singer lars eklund"} and dahl.gender == "f"
+    assert speaker(attributed(kin), '"He sang for us all,"') == ("Sofia Dahl", "direct")
 
 
 def test_unnamed_speakers_commas_after_roles_and_coordinated_verbs():

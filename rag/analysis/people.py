@@ -221,12 +221,15 @@ def _role_after(text: str, end: int) -> str:
         return ""  # ", which was to star Ada Holm,": a clause about a thing
     if _SUBJECT_PRONOUNS.intersection(words):
         return ""  # ", the player he beat in the final,": a clause, not a role
-    if _ROLE_THEN_NAME.search(phrase):
+    listed = _ROLE_THEN_NAME.search(phrase)
+    if listed and not _OF_BEFORE.search(phrase, 0, listed.start()):
         return ""  # ", actor Tom Ray and writer Ada Holm": other people, listed
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
 
 
 _ROLE_THEN_NAME = re.compile(rf"\b(?:{alternation(ROLE_NOUNS)})\s+[A-Z][\w'’-]+\s+[A-Z]")
+# ", the daughter of activist Ada Holm,": a role of its own, naming someone else.
+_OF_BEFORE = re.compile(r"\bof\s+(?:the\s+)?$")
 
 
 def role_heads(phrase: str) -> set[str]:
