@@ -183,6 +183,14 @@ def test_unnamed_speakers_commas_after_roles_and_coordinated_verbs():
     # An active verb with an object before "by" has no agent: the sentence's subject speaks.
     table = attributed("Coach Eva Holm blamed her defeat by Ana Lind on injuries.\n")
     assert speaker(table, "Coach Eva Holm") == ("Eva Holm", "reported")
+    # An apposition missing its closing comma may open with its role noun; one that
+    # names someone else is no apposition of the name before it.
+    table = attributed(
+        "Rates\n\nAda Holm, economist at Lund Capital said rates would rise. "
+        "Without striker Ivo Stam, coach Per Berg has not had to contend with injuries.\n"
+    )
+    assert speaker(table, "Ada Holm, economist") == ("Ada Holm", "reported")
+    assert speaker(table, "Without striker Ivo Stam")[0] != "Ivo Stam"
 
 
 def test_the_verb_that_opens_a_quotation_governs_it_and_acts_of_speech_count():

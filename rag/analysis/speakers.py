@@ -321,7 +321,14 @@ def _subject_before(
         gap = head[end:]
         if gap.startswith(("'", "’")):
             gap = gap[1:]  # "Evans' shop"
-        if _BETWEEN.match(gap) or _open_apposition(gap):
+        # …unless someone told as a person is named in it: ", coach Ana Lind has had to".
+        inner = any(
+            m.end <= o.start < s.start + len(head)
+            and o.kind in ("name", "surname")
+            and art.people[o.person].evidence
+            for o in mentions
+        )
+        if _BETWEEN.match(gap) or _open_apposition(gap) and not inner:
             if art.people[m.person].evidence:
                 return _Who(m.person, m.start - s.start)
             # A name of capitals alone may end an apposition ("Ada Holm, vice president,
@@ -359,10 +366,11 @@ _OPENING = re.compile(
 
 
 def _open_apposition(gap: str) -> bool:
-    """ ", Lloyd's chief executive said": an apposition whose closing comma is missing,
-    told by the role noun it holds."""
+    """ ", Lloyd's chief executive said", ", economist at Lund Capital said": an apposition
+    whose closing comma is missing, told by the role noun it ends or opens with."""
     m = re.fullmatch(r"\s*,\s+([^,\"“”]{2,80}?)\s*", gap)
-    return m is not None and any(w in ROLE_NOUNS for w in m.group(1).lower().split()[-3:])
+    words = m.group(1).lower().split() if m else []
+    return any(w in ROLE_NOUNS for w in words[-3:] + words[:3])
 
 
 def _sentence_subject(
