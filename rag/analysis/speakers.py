@@ -322,13 +322,15 @@ def _subject_before(
         if gap.startswith(("'", "’")):
             gap = gap[1:]  # "Evans' shop"
         # …unless someone told as a person is named in it: ", coach Ana Lind has had to".
-        inner = any(
-            m.end <= o.start < s.start + len(head)
-            and o.kind in ("name", "surname")
-            and art.people[o.person].evidence
-            for o in mentions
-        )
-        if _BETWEEN.match(gap) or _open_apposition(gap) and not inner:
+        if _BETWEEN.match(gap) or (
+            _open_apposition(gap)
+            and not any(
+                m.end <= o.start < s.start + len(head)
+                and o.kind in ("name", "surname")
+                and art.people[o.person].evidence
+                for o in mentions
+            )
+        ):
             if art.people[m.person].evidence:
                 return _Who(m.person, m.start - s.start)
             # A name of capitals alone may end an apposition ("Ada Holm, vice president,
