@@ -258,6 +258,17 @@ def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
     # An initial keeps its full stop: the name is shown as the article writes it.
     people, _ = find_people("Dr Ana E. Lind, the harbour master, said so. Ms Lind agreed.")
     assert [p.name for p in people] == ["Ana E. Lind"]
+    # A word opening the sentence before a full name the article writes without it is
+    # no first name ("Defiant Ana Lind"); a first name whose rest stands only after an
+    # honorific keeps its place ("Ivo Saar Berg" ... "Mr Saar Berg").
+    text = (
+        "Defiant Ana Lind said the plan stood. Ana Lind, the port chief, spoke later. "
+        "Ivo Saar Berg, the gallery's director, said visits rose. Mr Saar Berg added more."
+    )
+    people, _ = find_people(text)
+    names = {p.name for p in people}
+    assert "Ana Lind" in names and "Defiant Ana Lind" not in names
+    assert "Ivo Saar Berg" in names and "Saar Berg" not in names
 
 
 def test_a_role_names_whoever_the_article_gave_it_with_its_words_in_order():

@@ -498,13 +498,33 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”‘’'(\n–—-]\s*|\n)$")
 
 def _drop_opener(run: Run, text: str) -> Run:
     """ "Will Lund Fall?" at a sentence's start: a first word the article also writes in
-    lower case ("will") opens the sentence; it is no first name."""
+    lower case ("will") opens the sentence; it is no first name. So does one before a
+    full name the article writes without it ("Defiant Ana Lind" where "Ana Lind" stands
+    elsewhere)."""
     if len(run.words) < 2 or not _SENTENCE_START.search(text[max(0, run.start - 3) : run.start]):
         return run
     first = run.words[0]
-    if not re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text):
+    lower = re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text)
+    if not lower and not (len(run.words) > 2 and _named_without(run, text)):
         return run
     return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
+
+
+def _named_without(run: Run, text: str) -> bool:
+    """Whether the article writes the run's words after the first as a name elsewhere:
+    not after it, nor after an honorific ("Mr Saar Berg" is no full name), and not
+    opening with a particle ("van Lund")."""
+    if run.words[1].lower() in NAME_PARTICLES or run.words[0].rstrip(".").lower() in HONORIFICS:
+        return False
+    rest = re.compile(rf"(?<![\w'’]){re.escape(' '.join(run.words[1:]))}(?![\w'’])")
+    before = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")
+    for m in rest.finditer(text):
+        word = before.search(text[max(0, m.start() - 30) : m.start()])
+        if word is None or (
+            word[1] != run.words[0] and word[1].rstrip(".").lower() not in HONORIFICS
+        ):
+            return True
+    return False
 
 
 def _bare_surname(run: Run) -> tuple[str, ...]:
