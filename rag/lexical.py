@@ -211,7 +211,7 @@ class BM25:
 
     def spelled_alike(self, term: str) -> list[str]:
         """For a term the corpus never uses, its terms spelled one or two letters apart
-        (two from seven letters on): transliterations and slips ("Kharkov"/"Kharkiv").
+        (two from seven letters on): transliterations and slips ("Lundbey"/"Lundby").
         Empty for a term the corpus uses; remembered per term, the index never changing."""
         if term in self._alike:
             return self._alike[term]

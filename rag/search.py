@@ -87,7 +87,7 @@ def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[
         else [index.passage_terms(int(p)) for p in index.holders(g)]
     )
     # A term the corpus never uses counts where a spelling of it a letter or two apart
-    # stands ("Kharkov" for "Kharkiv"), as in BM25.
+    # stands ("Lundbey" for "Lundby"), as in BM25.
     forms = {t: [t, *index.bm25_sentences.spelled_alike(t)] for t in terms}
     for tokens in places:
         test = _present_in(tokens)
@@ -100,7 +100,7 @@ def coverage(index: Index, g: int, terms: set[str], own: bool = False) -> tuple[
 def unnamed_share(index: Index, hits: Hits, names: frozenset[str]) -> np.ndarray:
     """Per first hit, the share of `names` its article never uses (prefix-matched as
     topic terms are: "Lind's" for "Lind"). Only names some article uses count: one the
-    corpus never uses tells no article from another ("the Kremlin" for "Moscow")."""
+    corpus never uses tells no article from another ("the palace" for "Varna")."""
     out = np.zeros(min(CONFIDENCE_DEPTH, len(hits)), dtype=np.float32)
     known = [n for n in names if index.bm25_sentences.df(n)]
     if not known:

@@ -294,7 +294,7 @@ def quote_marks(text: str) -> list[tuple[int, bool]]:
     reopens a quotation that runs on ('"…age. "I wish…'), so an opening mark inside a
     quotation keeps it open rather than closing it. Single marks count only in text
     with no double ones: elsewhere they are quotations inside quotations, or
-    apostrophes ("Evans' shop").
+    apostrophes ("Ives' shop").
     """
     marks = [(m.start(), bool(_DQ_OPEN.match(text, m.start()))) for m in _DQ.finditer(text)]
     if not marks:

@@ -146,11 +146,11 @@ DEMONYMS: frozenset[str] = frozenset(
 )
 
 # Demonyms that stand before no name ("Scot", "Kiwi"), and "german", a first name too
-# ("German Gref").
+# ("German Vell").
 _NOUNS_ONLY = frozenset(words("briton dane finn pole scot swede turk kiwi aussie german"))
 
 # Adjectives of nationality, which stand before a name without being part of it
-# ("Irish Lions coach…" names no one called Irish).
+# ("Irish Harbour Lions coach…" names no one called Irish).
 NATIONAL_ADJECTIVES: frozenset[str] = frozenset(
     words(
         """
@@ -248,7 +248,7 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
 )
 
 # Capitalised words that begin sentences or name times, never people.
-# Months, which are names too ("Brian May", "June Ray"): after a first name, or as a
+# Months, which are names too ("Tova May", "June Ray"): after a first name, or as a
 # known surname before a speech verb ("May said"), they are.
 MONTHS: frozenset[str] = frozenset(
     words("january february march april may june july august september october november december")

@@ -17,7 +17,7 @@ by role ("the minister") or by pronoun. This module reads those patterns:
 - pronouns are left to `rag.analysis.speakers`, which knows who spoke last.
 
 But: a two-word company whose words look like names ("Coral Weston said") passes for a
-person; only names are found, so a mononym ("Madonna") is nobody unless titled.
+person; only names are found, so a mononym ("Kestra") is nobody unless titled.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ _VERB_FORMS = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base) i
 # A word with its offsets: letters, inner hyphens and apostrophes ("O'Neill", "Jean-Luc").
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
-_INITIAL_GAP = re.compile(r"^\.?\s$")  # "John E. Kelly", "George W Bush"
+_INITIAL_GAP = re.compile(r"^\.?\s$")  # "Ana E. Lind", "Tomas K Vell"
 _ROLE_BEFORE_STOP = frozenset(
     words(
         "the a an of to in on at by for from with and or but as said says told that this is "
@@ -135,7 +135,7 @@ def _runs(text: str) -> list[Run]:
         while j + 1 < len(tokens):
             gap = text[tokens[j][1] : tokens[j + 1][0]]
             word, nxt = tokens[j][2], tokens[j + 1][2]
-            # An initial joins what follows ("John E. Kelly"), unless a full stop there
+            # An initial joins what follows ("Ana E. Lind"), unless a full stop there
             # ends a sentence before another name ("…Malcolm X. Ana Lind said").
             joined = gap == " " or (
                 len(word) == 1
@@ -155,7 +155,7 @@ def _runs(text: str) -> list[Run]:
                 j += 1
                 continue
             break
-        # An initial keeps its full stop, as written: "John E. Kelly".
+        # An initial keeps its full stop, as written: "Ana E. Lind".
         words = [
             t[2] + "." if len(t[2]) == 1 and k < j and text.startswith(".", t[1]) else t[2]
             for k, t in enumerate(tokens[i : j + 1], start=i)
@@ -278,7 +278,7 @@ def _parse(run: Run, text: str) -> _Named | None:
             len(words) - k >= 3
             and _modifier(word)
             or word in NATIONAL_ADJECTIVES
-            or word.endswith(_HYPHENED_MODIFIERS)  # "Swiss-based Xstrata" names no one
+            or word.endswith(_HYPHENED_MODIFIERS)  # "Varna-based Kestrel" names no one
         ):
             break
         k += 1
@@ -293,7 +293,7 @@ def _parse(run: Run, text: str) -> _Named | None:
         and k < len(words) - 1
         and words[k].lower().rstrip(".") in HONORIFICS
     ):
-        honorific = words[k].lower().rstrip(".")  # "Boss Sir Alex Ferguson"
+        honorific = words[k].lower().rstrip(".")  # "Boss Sir Tom Ray"
         k += 1
     name = tuple(words[k:])
     if determined and not honorific and not title:
@@ -306,9 +306,9 @@ def _parse(run: Run, text: str) -> _Named | None:
         w.lower() in NOT_NAMES and not (j and w.lower() in MONTHS) or _NUMBER.search(w)
         for j, w in enumerate(name)
     ):
-        return None  # "Brian May" is a name, "May Day" no one's
+        return None  # "Tova May" is a name, "May Day" no one's
     if name[-1].lower().endswith(("ish", "ese")):
-        return None  # "Twenty-seven British": a nationality ends no name
+        return None  # "Twelve Danish": a nationality ends no name
     if len(name) == 1 and not (honorific or title):
         return None
     return _Named(run, honorific, " ".join(title), name, run.starts[k])
@@ -331,7 +331,7 @@ def _modifier(word: str) -> bool:
 
 
 def _same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """ "George Bush" and "George W Bush"; "Bush" alone is matched elsewhere."""
+    """ "Tomas Vell" and "Tomas K Vell"; "Vell" alone is matched elsewhere."""
     if a[-1] != b[-1] or len(a) < 2 or len(b) < 2:
         return False
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
@@ -345,11 +345,11 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
     full: list[tuple[str, ...]] = []  # the words of each person's name
     named: list[tuple[_Named, int]] = []
 
-    surnamed: set[int] = set()  # people known so far only as "Mr Saumarez Smith"
+    surnamed: set[int] = set()  # people known so far only as "Mr Lund Berg"
 
     def person_for(words: tuple[str, ...], surname: bool = False) -> int:
         """The person of these name words; `surname`: they follow "Mr", "Ms"…, and may
-        be a surname of two words ("Mr Saumarez Smith" for Charles Saumarez Smith)."""
+        be a surname of two words ("Mr Lund Berg" for Piet van Lund Berg)."""
         for i, known in enumerate(full):
             tail = len(known) < len(words) and i in surnamed and words[-len(known) :] == known
             if known == words or _same_person(known, words) or tail:
@@ -388,7 +388,7 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
         else:
             words = parsed.name if parsed is not None else _bare_surname(run)
             if not words and _month_surname(run, text, full):
-                words = run.words  # "May said": Brian May, not the month
+                words = run.words  # "May said": Tova May, not the month
             if not words:
                 continue
             first = parsed is not None and parsed.honorific in FIRST_NAME_HONORIFICS
@@ -411,7 +411,7 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             if parsed.honorific:
                 person.gender = person.gender or HONORIFICS[parsed.honorific]
                 # "Mr Hale", but "Sir Tom" and "Queen Ada": these take the first name; and
-                # "Mr Saumarez Smith" a surname of two words, as written.
+                # "Mr Lund Berg" a surname of two words, as written.
                 which = 0 if parsed.honorific in FIRST_NAME_HONORIFICS else -1
                 two_words = which == -1 and 1 < len(parsed.name) < len(full[index])
                 surname = " ".join(parsed.name) if two_words else parsed.name[which]
@@ -556,7 +556,7 @@ def _by_surname(
     matches = [i for i, words in enumerate(full) if first and words[0] == surname]
     matches = matches or [i for i, words in enumerate(full) if words[-1] == surname]
     if not matches and len(surname) >= 4:
-        # A slip of one letter ("Mr Gate's" for Gates) is the same person.
+        # A slip of one letter ("Mr Vel's" for Vell) is the same person.
         matches = [i for i, words in enumerate(full) if _one_edit(words[-1], surname)]
     if not matches:
         return None

@@ -320,7 +320,7 @@ def _subject_before(
             continue
         gap = head[end:]
         if gap.startswith(("'", "’")):
-            gap = gap[1:]  # "Evans' shop"
+            gap = gap[1:]  # "Ives' shop"
         # …unless someone told as a person is named in it: ", coach Ana Lind has had to".
         if _BETWEEN.match(gap) or (
             _open_apposition(gap)
@@ -368,7 +368,7 @@ _OPENING = re.compile(
 
 
 def _open_apposition(gap: str) -> bool:
-    """ ", Lloyd's chief executive said", ", economist at Lund Capital said": an apposition
+    """ ", Lund's chief executive said", ", economist at Lund Capital said": an apposition
     whose closing comma is missing, told by the role noun it ends or opens with."""
     m = re.fullmatch(r"\s*,\s+([^,\"“”]{2,80}?)\s*", gap)
     words = m.group(1).lower().split() if m else []
