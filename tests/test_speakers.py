@@ -5,6 +5,7 @@ rule can lean on the seed articles; the seeds and the BBC labels are checked as 
 corpora in tests/test_eval.py.
 """
 
+import hashlib
 import json
 import re
 from dataclasses import replace
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from eval.corpora import corpus
 from rag import Assistant
 from rag.analysis.people import find_people
 from rag.analysis.speakers import attribute
+from rag.store.pipeline import SPLITTER
 from rag.text import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -325,6 +328,49 @@ def test_no_person_of_the_bbc_eval_is_written_into_the_engine():
     for path in (ROOT / "rag").rglob("*.py"):
         found = pattern.findall(path.read_text(encoding="utf-8"))
         assert not found, f"{path.relative_to(ROOT)} names {sorted(set(found))}"
+
+
+# The analysis of each fingerprinted corpus as of each SPLITTER: when attribution or
+# sentence splitting changes, an index built before must be analysed again, so SPLITTER
+# must change with it. Record the new version's fingerprints here when it does.
+ANALYSED = {
+    "syntok+rules-3, people-9, speakers-11": {
+        "seeds": "3bdd14c4d4c2698c",
+        "bbc": "cdc69af6b70621e5",
+    },
+}
+
+
+def _fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.txt")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        spans = split_sentences(text)
+        spoken, people, _ = attribute(text, spans)
+        digest.update(path.relative_to(folder).as_posix().encode())
+        for s, (who, mode) in zip(spans, spoken, strict=True):
+            digest.update(f"{s.start} {s.end} {who} {mode}\n".encode())
+        for p in people:
+            digest.update(f"{p.name}|{p.gender}|{sorted(p.forms)}|{sorted(p.roles)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("name", ["seeds", "bbc"])
+def test_the_analysis_version_changes_when_the_analysis_does(name):
+    """An index records the SPLITTER it was analysed by, and is analysed again when it
+    differs: a change of speakers or people kept under the old SPLITTER would leave every
+    index built before showing the old speakers."""
+    folder = ROOT / corpus(name).corpus_dir
+    if not folder.is_dir():
+        pytest.skip(f"{name}: no articles at {corpus(name).corpus_dir.as_posix()}")
+    assert SPLITTER in ANALYSED, f"record the fingerprints of {SPLITTER!r} in ANALYSED"
+    assert _fingerprint(folder) == ANALYSED[SPLITTER][name], (
+        f"the analysis of {name} changed under {SPLITTER!r}: change SPLITTER "
+        "(rag/store/pipeline.py) and record the new fingerprints in ANALYSED"
+    )
 
 
 # --- Questions about people, over a corpus written here --------------------------------------
