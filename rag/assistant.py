@@ -342,7 +342,9 @@ class Assistant:
         )
         score = confidence(values)
         if score < self.settings.abstain_below:
-            return make_answer(question, reading.resolved, [], score)
+            # Nothing in the articles answers; of a person they name, say so by name.
+            note = f"{_whom(reading)} is not quoted on this in the articles." if reading.who else ""
+            return make_answer(question, reading.resolved, [], score, note)
         note, found, own = "", None, None
         if reading.who is not None:
             hits, own, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
@@ -443,6 +445,11 @@ class Assistant:
         if found and s.weights.speaker:
             hits = boost(hits, mask, s.weights.speaker)
         elif not found:
-            name = " or ".join(reading.people) if reading.people else reading.who
-            note = f"{name} is not quoted on this in the articles; the closest quotes follow."
+            note = f"{_whom(reading)} is not quoted on this in the articles; the closest quotes follow."
         return hits, score, found, note
+
+
+def _whom(reading: Reading) -> str:
+    """The person a question asks about, as the articles name them ("Ana Lind or Eva Lind"
+    for a surname two people share)."""
+    return " or ".join(reading.people) if reading.people else reading.who or ""

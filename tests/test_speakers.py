@@ -458,6 +458,16 @@ def test_a_person_who_never_spoke_on_the_topic_is_said_so(invented):
     assert answer.note.startswith("Tomas Brenner is not quoted on this")
 
 
+def test_a_refusal_about_a_person_the_articles_name_says_so_by_name(invented):
+    """Nothing in the articles answers, so nothing is quoted; the answer still says that
+    the person asked for is known but not quoted on it, not only that nothing answers."""
+    answer = invented.ask("What did Brenner say about volcanic eruptions on the moon?")
+    assert answer.quotes == ()
+    assert answer.note == "Tomas Brenner is not quoted on this in the articles."
+    assert "Tomas Brenner is not quoted on this" in answer.text
+    assert not invented.ask("What is the population of Neptune?").note
+
+
 def test_a_quote_is_about_what_its_headline_is_about(invented):
     """His words do not name the film, the headline over them does: they count as his
     words on it, and less so without the headline (Confidence.headline = 0)."""
