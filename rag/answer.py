@@ -63,7 +63,10 @@ def _extent(
         n = (a - 1) if step < 0 else b
         if not first <= n < first + len(sentences):
             continue
-        if sentences[n - first].paragraph != me.paragraph:
+        other = sentences[n - first]
+        # One voice a quote: its speaker is shown for all of it, so narration does not
+        # join someone's words, nor their words a narrated sentence.
+        if other.paragraph != me.paragraph or other.speaker != me.speaker:
             continue
         if score_of.get(n, -1.0) >= NEIGHBOUR_SHARE * seed:
             a, b = min(a, n), max(b, n + 1)

@@ -570,3 +570,48 @@ def test_a_statement_repeated_in_a_second_article_is_one_quote_with_one_other_pl
     other = first.also[0]
     text = (corpus / other.source).read_text(encoding="utf-8")
     assert other.source != first.source and text[other.start : other.end] == first.text
+
+
+def test_a_quote_speaks_with_one_voice(tmp_path, embedder, write_articles):
+    """A quote is shown with one speaker, so it never grows over a neighbour spoken by
+    someone else or by no one: the narration beside a person's words, however close to
+    the question, is not shown as theirs."""
+    articles = {
+        "ferry.txt": (
+            "Ferry fares frozen\n\n"
+            "The Ostby ferry company will freeze its fares until the spring. "
+            '"Passengers have had a hard year and the fares freeze is our answer," said Mira '
+            "Holt, the company's chief executive. The fares freeze will cost the ferry company "
+            "about 2m crowns, analysts estimate. Rival operator Kestrel Lines said it would "
+            "keep its own fares as they are.\n"
+        ),
+        "mill.txt": (
+            "Mill workers strike\n\n"
+            "Workers at the Varna paper mill walked out on Tuesday over pay. "
+            '"We will stay out until the offer improves," said union leader Jon Berg. '
+            "The strike is the mill's first in 20 years.\n"
+        ),
+    }
+    assistant = Assistant(
+        write_articles(tmp_path / "corpus", articles), tmp_path / "index", embedder=embedder
+    )
+    answer = assistant.ask("What did Mira Holt say about the fares freeze?")
+    assert answer.quotes and answer.quotes[0].speaker == "Mira Holt"
+    assert "analysts estimate" not in answer.quotes[0].text
+    for question in (
+        "What did Mira Holt say about the fares freeze?",
+        "What about the fares freeze?",
+        "Why are ferry fares frozen?",
+        "What did Jon Berg say about the strike?",
+        "Why did the mill workers strike?",
+    ):
+        for quote in assistant.ask(question).quotes:
+            text = articles[quote.source]
+            voices = {
+                who
+                for s, (who, _) in zip(
+                    split_sentences(text), attribute(text, split_sentences(text))[0], strict=True
+                )
+                if s.start < quote.end and s.end > quote.start
+            }
+            assert voices == {quote.speaker}, (question, quote.text, voices)
