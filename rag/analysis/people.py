@@ -510,6 +510,9 @@ def _drop_opener(run: Run, text: str) -> Run:
     return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
 
 
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")  # the word a text ends on
+
+
 def _named_without(run: Run, text: str) -> bool:
     """Whether the article writes the run's words after the first as a name elsewhere:
     not after it, nor after an honorific ("Mr Saar Berg" is no full name), and not
@@ -517,9 +520,8 @@ def _named_without(run: Run, text: str) -> bool:
     if run.words[1].lower() in NAME_PARTICLES or run.words[0].rstrip(".").lower() in HONORIFICS:
         return False
     rest = re.compile(rf"(?<![\w'’]){re.escape(' '.join(run.words[1:]))}(?![\w'’])")
-    before = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")
     for m in rest.finditer(text):
-        word = before.search(text[max(0, m.start() - 30) : m.start()])
+        word = _WORD_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
         if word is None or (
             word[1] != run.words[0] and word[1].rstrip(".").lower() not in HONORIFICS
         ):
