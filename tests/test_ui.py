@@ -548,6 +548,55 @@ def test_the_page_says_the_index_is_being_built_and_fills_in_when_it_is(tmp_path
     assert "Quay works" in chat[-1]["content"] or "dredged" in chat[-1]["content"]
 
 
+SEEN_INDEXING = """() => {
+  window.__indexing = [];
+  const look = () => {
+    const line = document.querySelector('#index-status');
+    window.__indexing.push(!!line && line.offsetParent !== null && line.innerText.includes('Indexing'));
+  };
+  look();
+  window.__look = setInterval(look, 25);
+}"""
+
+
+@pytest.mark.browser
+def test_the_indexing_line_is_shown_only_while_the_corpus_is_indexed(tmp_path, embedder):
+    """The page is built once, while the corpus is read; a page opened once the index is
+    up to date must never show that (stale) line, not even for a moment."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser`")
+    corpus = tmp_path / "corpus"
+    _harbour_briefs(corpus, 6)
+    assistant = Assistant(corpus, tmp_path / "index", build=False, embedder=embedder)
+    demo = build_demo(assistant)  # as `ui/app.py` does: before the index is built
+    demo.queue(default_concurrency_limit=4)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            early = browser.new_page()
+            early.goto(url)
+            line = early.locator("#index-status")
+            line.get_by_text("nothing to answer from until it is done").wait_for(timeout=20000)
+            assistant.sync()
+            line.wait_for(state="hidden", timeout=20000)  # the open page follows
+            early.locator("#corpus-summary").get_by_text("6 articles").wait_for(timeout=20000)
+            late = browser.new_page()
+            late.add_init_script(f"document.addEventListener('DOMContentLoaded', {SEEN_INDEXING})")
+            late.goto(url)
+            late.locator("#corpus-summary").get_by_text("6 articles").wait_for(timeout=20000)
+            late.wait_for_timeout(1500)  # past the first tick of the page's timer
+            seen = late.evaluate("() => window.__indexing")
+            assert len(seen) > 20, seen
+            assert not any(seen), "a page opened after indexing showed the indexing line"
+            browser.close()
+    finally:
+        demo.close()
+
+
 @pytest.mark.slow
 def test_the_app_serves_while_a_new_corpus_is_indexed(tmp_path):
     """`python ui/app.py` on a corpus it has never indexed: the page answers requests

@@ -325,6 +325,21 @@ class Handlers:
             *self.examples(),
         )
 
+    def load(self, people: str = "", articles: str = "") -> tuple[Any, ...]:
+        """On each page load: the status line as it is now (the page is built once, at
+        start, while indexing, so its own would be stale), the timer ticking while
+        indexing, and the lists, counts and examples of the index now."""
+        line = self.status()
+        return (
+            gr.update(value=line, visible=bool(line)),
+            gr.Timer(active=bool(line)),
+            not line,
+            self.summary(),
+            *self.people(people),
+            *self.articles(articles),
+            *self.examples(),
+        )
+
     def upload(self, files: list[str] | None) -> str:
         """Add each file to the corpus; what became of each."""
         if not files:
@@ -445,10 +460,10 @@ def _layout(handlers: Handlers) -> Page:
         "# Ask the articles\nEvery answer is made only of verbatim quotes from the articles, "
         "each cited. When nothing in them answers, it says so."
     )
-    line = handlers.status()
-    indexing = gr.Markdown(line, visible=bool(line), elem_id="index-status")
-    timer = gr.Timer(1.0, active=bool(line))
-    up_to_date = gr.State(not line)
+    # Hidden until the page's load event says whether the corpus is being indexed now.
+    indexing = gr.Markdown("", visible=False, elem_id="index-status")
+    timer = gr.Timer(1.0, active=False)
+    up_to_date = gr.State(False)
     history, quotes = gr.State([]), gr.State([])
     examples = handlers.view.examples()
     with gr.Row():
@@ -580,20 +595,27 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         ).then(handlers.summary, None, page.summary, **private).then(
             handlers.examples, None, [page.examples, page.question], **private
         )
-        demo.load(handlers.examples, None, [page.examples, page.question], **private)
+        refreshed = [
+            page.indexing,
+            page.timer,
+            page.up_to_date,
+            page.summary,
+            *page.people.shown,
+            *page.articles.shown,
+            page.examples,
+            page.question,
+        ]
+        demo.load(
+            handlers.load,
+            [page.people.query, page.articles.query],
+            refreshed,
+            show_progress="hidden",
+            **private,
+        )
         page.timer.tick(
             handlers.tick,
             [page.up_to_date, page.people.query, page.articles.query],
-            [
-                page.indexing,
-                page.timer,
-                page.up_to_date,
-                page.summary,
-                *page.people.shown,
-                *page.articles.shown,
-                page.examples,
-                page.question,
-            ],
+            refreshed,
             show_progress="hidden",
             **private,
         )
