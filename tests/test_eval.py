@@ -62,7 +62,7 @@ FLOORS = {
 CEILINGS = {"seeds": {"false_abstain": 0.14}, "bbc": {"false_abstain": 0.05}}
 # Speaker attribution on the labelled sentences of each test split (the seeds' labels
 # carry no split: all of them count).
-SPEAKER_FLOORS = {"seeds": (0.9, 0.78), "bbc": (0.925, 0.88)}  # (precision, recall)
+SPEAKER_FLOORS = {"seeds": (0.9, 0.78), "bbc": (0.91, 0.87)}  # (precision, recall)
 NAMES = [c.name for c in CORPORA]
 
 
