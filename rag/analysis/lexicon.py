@@ -97,6 +97,7 @@ ROLE_NOUNS: dict[str, str] = {
         treasurer deputy candidate campaigner activist chairperson president-elect
         minister-designate premier student teacher pupil fan user customer worker
         employee veteran colleague compatriot team-mate teammate rival opponent
+        wing prop dj deejay
         """
         )
     },
@@ -247,6 +248,20 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
     )
 )
 
+# Lower-case nouns that introduce an organisation's name right after them ("security
+# firm Lund Box", "investment bank Orchard Weston", "rock band Ada Ray"): what follows
+# them is no person, however much its words look like a name.
+ORGANISATION_NOUNS: frozenset[str] = frozenset(
+    words(
+        """
+    firm firms company companies bank banks group giant retailer carrier airline
+    brokerage agency label chain studio insurer lender manufacturer conglomerate
+    supermarket brewer consultancy website site network newspaper magazine outfit band
+    charity watchdog regulator
+    """
+    )
+)
+
 # Capitalised words that begin sentences or name times, never people.
 # Months, which are names too ("Tova May", "June Ray"): after a first name, or as a
 # known surname before a speech verb ("May said"), they are.
@@ -267,7 +282,9 @@ NOT_NAMES: frozenset[str] = MONTHS | frozenset(
     not no yes a an the all any both each either every few many more most much neither
     none one other several some such many meanwhile however moreover indeed also still
     even just only perhaps maybe now then today tomorrow yesterday tonight last next
-    first second third new old mr mrs ms dr
+    first second third new old mr mrs ms dr once instead thus otherwise elsewhere
+    nevertheless nonetheless furthermore besides unless whether already again together
+    later earlier soon almost often never always overall finally recently whilst
     """
     )
 )

@@ -35,6 +35,7 @@ from rag.analysis.lexicon import (
     NAME_PARTICLES,
     NATIONAL_ADJECTIVES,
     NOT_NAMES,
+    ORGANISATION_NOUNS,
     ORGANISATION_WORDS,
     ROLE_NOUNS,
     SPEECH_VERBS,
@@ -251,6 +252,8 @@ _NUMBER = re.compile(
     r"fifty|sixty|seventy|eighty|ninety|hundred|thousand)(?:-|$)",
     re.IGNORECASE,
 )
+# A noun that introduces an organisation's name ("investment bank Orchard Weston").
+_ORGANISATION_BEFORE = re.compile(rf"(?<![\w'’-])(?:{alternation(ORGANISATION_NOUNS)}) $")
 _PLACE_BEFORE = re.compile(r"\b(?:in|to|from|into|across|at|near|with|against|of)\s+$", re.I)
 _DETERMINER = re.compile(r"\b(?:the|a|an)\s+$", re.IGNORECASE)
 
@@ -298,8 +301,12 @@ def _parse(run: Run, text: str) -> _Named | None:
     name = tuple(words[k:])
     if determined and not honorific and not title:
         return None
-    if not name or any(w.lower() in ORGANISATION_WORDS for w in name):
+    if not name or any(w.lower() in ORGANISATION_WORDS for w in name[1:]):
         return None
+    if name[0].lower() in ORGANISATION_WORDS and not (
+        len(name) > 1 and _role_before(text, run.start)
+    ):
+        return None  # "Harbour Street", but "bank governor Park Ilwen" is a person
     if _is_role(name[-1].lower()):
         return None  # "a Republican Senator": a role, not a name
     if any(
@@ -307,8 +314,19 @@ def _parse(run: Run, text: str) -> _Named | None:
         for j, w in enumerate(name)
     ):
         return None  # "Tova May" is a name, "May Day" no one's
-    if name[-1].lower().endswith(("ish", "ese")):
-        return None  # "Twelve Danish": a nationality ends no name
+    last = name[-1].lower()
+    if (
+        last.endswith(("ish", "ese"))
+        and last in NATIONAL_ADJECTIVES
+        or (last.endswith("ese") and len(last) >= 7)
+    ):
+        # "Young Danish", "Many Maltese": a nationality ends no name, but "Ana McLeish",
+        # "Tom Arrese" and "Ada French" are names.
+        return None
+    if not (honorific or title) and _ORGANISATION_BEFORE.search(
+        text[max(0, run.start - 30) : run.start]
+    ):
+        return None  # "security firm Lund Box said": an organisation's name
     if len(name) == 1 and not (honorific or title):
         return None
     return _Named(run, honorific, " ".join(title), name, run.starts[k])

@@ -37,6 +37,7 @@ from rag.analysis.lexicon import (
     UNNAMED_SOURCES,
     alternation,
     speech_forms,
+    words,
 )
 from rag.analysis.people import EPITHET, Mention, Person, find_people, with_role
 from rag.text import quote_marks
@@ -199,6 +200,9 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
     for verb in _VERB.finditer(frame):
         if verb.group()[0].isupper() and s.kind == "body" and verb.start() > 0:
             continue  # "Says" mid-sentence is a name or a title, not the verb
+        no_words = _NO_WORDS_AFTER.get(verb.group().lower())
+        if no_words is not None and no_words.match(frame, verb.end()):
+            continue  # "Lind was ruled out of the tie", "Hale wrote a novel": no words given
         head = frame[: verb.start()]
         tail = frame[verb.end() :]
         if verb.group().lower().endswith("ing") and re.search(r",\s*$", head):
@@ -256,6 +260,18 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
             found.append(_Who(None, acc.start(), acc.start() > 0))
     found.sort(key=lambda w: w.at)
     return found
+
+
+# Verbs that give no words when these follow them: "ruled out of the tie" (he was ruled
+# out; "ruled out a return" is his word), "wrote an account of her life".
+_NO_WORDS_AFTER = {
+    form: re.compile(after, re.IGNORECASE)
+    for base, after in (
+        ("rule", r"\s+(?:of|for|through|with)\b"),
+        ("write", r"\s+(?:a|an)\b"),
+    )
+    for form in speech_forms(base)
+}
 
 
 def _main(found: list[_Who]) -> _Who:
@@ -348,7 +364,13 @@ def _subject_before(
     ):
         return _Who(first[0], first[1])
     p = _PRONOUN_SUBJECT.search(head)
-    if p and not _ACCORDING.search(head[: p.start()]):
+    if (
+        p
+        and not _ACCORDING.search(head[: p.start()])
+        and not _relative(
+            art.text[s.start : s.start + p.start()], art.text[s.start + p.end() : s.end]
+        )
+    ):
         who = art.pronoun(PRONOUNS[p.group(1).lower()], s.start + p.start(), speakers)
         if who is not None:
             return _Who(who, p.start())
@@ -356,6 +378,31 @@ def _subject_before(
     if found and _names_no_one(head[found.start() :]):
         return _Who(None, found.start())
     return None
+
+
+# "an injury he said he suffered", "the other firms she mentioned": a pronoun right
+# after a noun its determiner opens starts a relative clause, whose verb is not the
+# sentence's ("the house she told them:" is, as its colon says).
+_NOUN_BEFORE = re.compile(
+    r"\b(?:a|an|the|other|some|any|all|every|each|these|those)\s+(?:[a-z][\w'’-]*\s+)?"
+    r"(?P<noun>[a-z][\w'’-]*)\s+$"
+)
+_CLAUSE_OPENERS = frozenset(
+    words("and but or nor so yet that because as when while if although though since after")
+    + words("before until unless where whereas what how why who whom which whether then")
+    + words("now also once even only still than time way moment day year half season")
+    + words("week month night minute hour morning evening afternoon game match round")
+)
+_SPOKEN = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base))
+
+
+def _relative(before: str, after: str) -> bool:
+    """Whether a pronoun between `before` and `after` opens a relative clause."""
+    m = _NOUN_BEFORE.search(before)
+    noun = m.group("noun") if m else ""
+    if not noun or noun in _CLAUSE_OPENERS or noun in _SPOKEN or noun.endswith("ly"):
+        return False
+    return ":" not in after
 
 
 # What may come before a sentence's subject: a conjunction, capitalised words of the
@@ -432,7 +479,7 @@ def _subject_after(
 
 
 def _quoted_before(
-    sentences: Sequence[Sentence],
+    art: _Article,
     i: int,
     step: int,
     direct: set[int],
@@ -442,7 +489,9 @@ def _quoted_before(
 ) -> int | None:
     """The sentence whose quotation sentence i goes on with: the one next to it, or the
     one before a single sentence of narration between them ('"…," Hale told reporters.
-    The show opens today. "Buyers are…' is still Hale)."""
+    The show opens today. "Buyers are…' is still Hale; so is a quotation opening the
+    next paragraph after a sentence about Hale)."""
+    sentences = art.sentences
     j = i - step
     if 0 <= j < len(sentences) and (j in direct or j in speakers and step == 1):
         return j
@@ -453,10 +502,38 @@ def _quoted_before(
         and k in direct
         and not claimed[j]
         and not quoted[j]
-        and sentences[j].paragraph == sentences[i].paragraph
+        and (
+            sentences[j].paragraph == sentences[i].paragraph
+            or sentences[j].paragraph == sentences[i].paragraph - 1
+            and _opens_quote(art.text, art.mask, sentences[i])
+            and _names(art, sentences[j], speakers[k])
+        )
     ):
         return k
     return None
+
+
+def _names(art: _Article, s: Sentence, person: int) -> bool:
+    """Whether the sentence names the person outside quotation marks."""
+    return any(
+        m.person == person and s.start <= m.start < s.end and not art.mask[m.start]
+        for m in art.mentions
+    )
+
+
+def _closes_on_quote(art: _Article, s: Sentence) -> bool:
+    """Whether the sentence ends on quoted words and names no one else who might have
+    said them ('Lund is a "fast growing economy".', not '…, the Harbour Times calling
+    it a "vanity project".')."""
+    tail = art.text[s.start : s.end].rstrip(" .!?")
+    if not (tail[-1:] in '"”' and len(tail) >= 2 and art.mask[s.start + len(tail) - 2]):
+        return False
+    if any(s.start <= m.start < s.end and not art.mask[m.start] for m in art.mentions):
+        return False
+    return not _TWO_CAPITALS.search(art.outside(s), 1)
+
+
+_TWO_CAPITALS = re.compile(r"\b[A-Z][\w'’-]*\s+[A-Z][\w'’-]*")
 
 
 def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
@@ -498,7 +575,7 @@ def attribute(
         for i in order:
             if i in speakers or claimed[i] or not quoted[i]:
                 continue
-            j = _quoted_before(sentences, i, step, direct, speakers, claimed, quoted)
+            j = _quoted_before(art, i, step, direct, speakers, claimed, quoted)
             if j is None:
                 continue
             s, other = sentences[i], sentences[j]
@@ -508,7 +585,15 @@ def attribute(
                 and _opens_quote(text, art.mask, s)
                 and (0 <= s.paragraph - other.paragraph <= 1)
             )
-            if same_group or follows:
+            # '…," said Hale. India is a "fast growing economy".': a partial quotation
+            # closing the next sentence of the paragraph is still Hale's.
+            closes = (
+                step == 1
+                and i - j == 1
+                and s.paragraph == other.paragraph
+                and _closes_on_quote(art, s)
+            )
+            if same_group or follows or closes:
                 speakers[i] = speakers[j]
                 direct.add(i)
     out: list[tuple[str | None, str | None]] = []
