@@ -226,39 +226,54 @@ def test_the_verb_that_opens_a_quotation_governs_it_and_acts_of_speech_count():
 
 
 def test_organisations_named_like_people_relative_clauses_and_quotations_running_on():
-    """ "investment bank Orchard Weston said" is an organisation's words; "ruled out of
-    the final" and "wrote an account" give no words, "ruled out a return" does; a
-    pronoun opening a relative clause ("an injury he said he suffered") is not the
-    sentence's speaker; a quotation opening the paragraph after a sentence about the
-    last speaker, and a partial quotation closing the next sentence, go on with them;
-    "-ish" ends a nationality, not "Tom Ferrish"; a position ("Wing") opening a
-    sentence is no first name, but a word of organisations ("Park") after a role is."""
+    """ "investment bank Orchard Weston said" is an organisation's words, unless the
+    article calls someone by its last word; "ruled out for a month" and "wrote a memoir"
+    give no words, "ruled out a return" and "wrote an email saying" do; a pronoun
+    opening a relative clause ("over a fee he says he was promised") is not the
+    sentence's speaker, one after an opening phrase ("At the weekend he said") is; a
+    quotation opening the paragraph after a sentence whose subject is the last speaker,
+    and a partial quotation closing the next sentence, go on with them, but not a name
+    for a thing ("dubbed it…") or a sentence merely naming them; "-ish" and "-ese" end
+    a nationality, not "Tom Kellish" or "Ada Lorese"; an opener or a position ("Wing")
+    starting a run is no first name, but ends one ("Lee Soon"); a word of organisations
+    ("Lake") after a role may be a first name."""
     text = (
-        "Lund Rovers exit cup\n\n"
-        '"We remain cautious about the outlook," investment bank Orchard Weston said. '
-        "Security firm Kestrel Box said it had stopped the attack.\n\n"
+        "Rovers sell their ground\n\n"
+        '"Sales will slow this year," investment bank Orchard Weston said. '
+        "The insurer Tova Reed said claims would rise.\n\n"
         "Wing Ivo Marten says the side can still win the league. "
-        "Marten ruled out of the final with a knee injury. "
-        "Captain Tom Ferrish has ruled out a return to the national side.\n\n"
-        'Coach Ana Lindqvist said: "We were poor. We will assess it in the morning." '
-        "Lindqvist was relieved to make it through.\n\n"
-        '"To be fair to Varna, they had a plan." '
-        'Lund is a "club that must have a new stadium".\n\n'
-        "Striker Per Holm is suing the club over an injury he said he suffered in training. "
-        "Holm, known as the Hammer, wrote an account of his career.\n\n"
-        '"The worst has passed," said central bank governor Park Ilwen.\n'
+        "Marten was ruled out for a month with a knee injury. "
+        "Captain Tom Kellish has ruled out a return to the national side. "
+        "At the weekend he said the club would recover.\n\n"
+        'Coach Ada Lorese said: "We were poor. We go again on Sunday." '
+        "Lorese left the ground early.\n\n"
+        '"Varna defended well all night." '
+        'The town is a "place that must have a new stadium".\n\n'
+        "Striker Per Holm is appealing against the club over a fee he says he was promised. "
+        "Holm wrote a memoir last year. Holm wrote an email saying he would stay.\n\n"
+        '"The plan is sound," said coach Lake Ostby. '
+        'Fans of the club have dubbed it a "plan for the few".\n\n'
+        '"We need rest," said Lee Soon. Ana Lind, who once coached Soon, disagrees.\n\n'
+        '"He is wrong about the rest."\n\n'
+        'She joined the band Eva Moss formed in 1990. "It was loud," Moss said.\n'
     )
     table = attributed(text)
-    assert speaker(table, '"We remain cautious') == (None, None)
-    assert speaker(table, "Security firm Kestrel Box") == (None, None)
+    assert speaker(table, '"Sales will slow') == (None, None)
+    assert speaker(table, "The insurer Tova Reed") == (None, None)
     assert speaker(table, "Wing Ivo Marten") == ("Ivo Marten", "reported")
-    assert speaker(table, "Marten ruled out of the final") == (None, None)
-    assert speaker(table, "Captain Tom Ferrish") == ("Tom Ferrish", "reported")
-    assert speaker(table, '"To be fair to Varna') == ("Ana Lindqvist", "direct")
-    assert speaker(table, "Lund is a") == ("Ana Lindqvist", "direct")
-    assert speaker(table, "Striker Per Holm is suing") == (None, None)
-    assert speaker(table, "Holm, known as the Hammer") == (None, None)
-    assert speaker(table, '"The worst has passed,"') == ("Park Ilwen", "direct")
+    assert speaker(table, "Marten was ruled out") == (None, None)
+    assert speaker(table, "Captain Tom Kellish") == ("Tom Kellish", "reported")
+    assert speaker(table, "At the weekend he said") == ("Tom Kellish", "reported")
+    assert speaker(table, '"Varna defended well') == ("Ada Lorese", "direct")
+    assert speaker(table, "The town is a") == ("Ada Lorese", "direct")
+    assert speaker(table, "Striker Per Holm is appealing") == (None, None)
+    assert speaker(table, "Holm wrote a memoir") == (None, None)
+    assert speaker(table, "Holm wrote an email") == ("Per Holm", "reported")
+    assert speaker(table, '"The plan is sound,"') == ("Lake Ostby", "direct")
+    assert speaker(table, "Fans of the club have dubbed") == (None, None)
+    assert speaker(table, '"We need rest,"') == ("Lee Soon", "direct")
+    assert speaker(table, '"He is wrong about the rest."') == (None, None)
+    assert speaker(table, '"It was loud,"') == ("Eva Moss", "direct")
 
 
 def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
@@ -374,9 +389,9 @@ def test_no_person_of_the_bbc_eval_is_written_into_the_engine():
 # sentence splitting changes, an index built before must be analysed again, so SPLITTER
 # must change with it. Record the new version's fingerprints here when it does.
 ANALYSED = {
-    "syntok+rules-3, people-10, speakers-12": {
+    "syntok+rules-3, people-11, speakers-13": {
         "seeds": "3bdd14c4d4c2698c",
-        "bbc": "395d11f42828c36e",
+        "bbc": "322a76420a5026c0",
     },
 }
 

@@ -157,7 +157,8 @@ NATIONAL_ADJECTIVES: frozenset[str] = frozenset(
         """
     british english scottish welsh irish french spanish danish swedish finnish polish
     turkish dutch flemish kurdish icelandic european african asian arab chinese japanese
-    swiss portuguese vietnamese taiwanese
+    swiss portuguese vietnamese taiwanese maltese lebanese burmese nepalese sudanese
+    senegalese congolese togolese guyanese
     """
     )
 ) | (DEMONYMS - _NOUNS_ONLY)
@@ -248,9 +249,10 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
     )
 )
 
-# Lower-case nouns that introduce an organisation's name right after them ("security
-# firm Lund Box", "investment bank Orchard Weston", "rock band Ada Ray"): what follows
-# them is no person, however much its words look like a name.
+# Lower-case nouns that introduce an organisation's name right after them ("the insurer
+# Tova Reed", "investment bank Orchard Weston", "rock band Ada Ray"): what follows them
+# is no person, however much its words look like a name, unless the article also uses
+# its last word as a person's surname.
 ORGANISATION_NOUNS: frozenset[str] = frozenset(
     words(
         """
@@ -282,9 +284,20 @@ NOT_NAMES: frozenset[str] = MONTHS | frozenset(
     not no yes a an the all any both each either every few many more most much neither
     none one other several some such many meanwhile however moreover indeed also still
     even just only perhaps maybe now then today tomorrow yesterday tonight last next
-    first second third new old mr mrs ms dr once instead thus otherwise elsewhere
-    nevertheless nonetheless furthermore besides unless whether already again together
-    later earlier soon almost often never always overall finally recently whilst
+    first second third new old mr mrs ms dr
+    """
+    )
+)
+
+# Adverbs and conjunctions that open sentences ("Once Lund Rovers…", "Often Tova…"): no
+# first name where they open a run of capitals, though a name may end with one ("Lee
+# Soon").
+OPENERS: frozenset[str] = frozenset(
+    words(
+        """
+    once instead thus otherwise elsewhere nevertheless nonetheless furthermore besides
+    unless whether already again together later earlier soon almost often never always
+    overall finally recently whilst
     """
     )
 )

@@ -35,6 +35,7 @@ from rag.analysis.lexicon import (
     NAME_PARTICLES,
     NATIONAL_ADJECTIVES,
     NOT_NAMES,
+    OPENERS,
     ORGANISATION_NOUNS,
     ORGANISATION_WORDS,
     ROLE_NOUNS,
@@ -263,7 +264,11 @@ def _parse(run: Run, text: str) -> _Named | None:
     ("the Harbour Singers", "a Republican Senator" are no one's names)."""
     words = list(run.words)
     k = 0
-    while k < len(words) and words[k].lower() in NOT_NAMES and words[k].lower() not in HONORIFICS:
+    while (
+        k < len(words)
+        and (words[k].lower() in NOT_NAMES or k == 0 and words[k].lower() in OPENERS)
+        and words[k].lower() not in HONORIFICS
+    ):
         k += 1
     determined = bool(_DETERMINER.search(text[max(0, run.start - 5) : run.start])) or any(
         w.lower() in ("the", "a", "an") for w in words[:k]
@@ -306,30 +311,40 @@ def _parse(run: Run, text: str) -> _Named | None:
     if name[0].lower() in ORGANISATION_WORDS and not (
         len(name) > 1 and _role_before(text, run.start)
     ):
-        return None  # "Harbour Street", but "bank governor Park Ilwen" is a person
-    if _is_role(name[-1].lower()):
-        return None  # "a Republican Senator": a role, not a name
+        return None  # "Harbour Street", but "coach Lake Ostby" is a person
+    if _is_role(name[-1].lower()) and not _surname_used(text, name[-1]):
+        return None  # "a Republican Senator": a role, not a name ("Mei Wing said" is)
     if any(
         w.lower() in NOT_NAMES and not (j and w.lower() in MONTHS) or _NUMBER.search(w)
         for j, w in enumerate(name)
     ):
         return None  # "Tova May" is a name, "May Day" no one's
-    last = name[-1].lower()
-    if (
-        last.endswith(("ish", "ese"))
-        and last in NATIONAL_ADJECTIVES
-        or (last.endswith("ese") and len(last) >= 7)
-    ):
-        # "Young Danish", "Many Maltese": a nationality ends no name, but "Ana McLeish",
-        # "Tom Arrese" and "Ada French" are names.
+    if name[-1].lower().endswith(("ish", "ese")) and name[-1].lower() in NATIONAL_ADJECTIVES:
+        # "Young Danish", "Many Maltese": a nationality ends no name, but "Tom Kellish",
+        # "Ada Lorese" and "Ada French" are names.
         return None
-    if not (honorific or title) and _ORGANISATION_BEFORE.search(
-        text[max(0, run.start - 30) : run.start]
+    if (
+        not (honorific or title)
+        and _ORGANISATION_BEFORE.search(text[max(0, run.start - 30) : run.start])
+        and not _surname_used(text, name[-1])
     ):
-        return None  # "security firm Lund Box said": an organisation's name
+        return None  # "the insurer Tova Reed said": an organisation's name
     if len(name) == 1 and not (honorific or title):
         return None
     return _Named(run, honorific, " ".join(title), name, run.starts[k])
+
+
+def _surname_used(text: str, word: str) -> bool:
+    """Whether the article calls someone by this word as a surname: after an honorific
+    ("Ms Reed") or alone before a speech verb ("Reed said")."""
+    return bool(
+        re.search(rf"\b(?:{_HONORIFIC_ALT})\.?\s+{re.escape(word)}\b", text)
+        or re.search(rf"(?<![\w'’-]\s){re.escape(word)}\s+(?:{_SAID})\b", text)
+    )
+
+
+_HONORIFIC_ALT = "|".join(h.capitalize() for h in sorted(HONORIFICS, key=len, reverse=True))
+_SAID = "said|says|told|added|adds|explained|insisted"
 
 
 def _is_role(word: str) -> bool:
@@ -550,7 +565,11 @@ def _named_without(run: Run, text: str) -> bool:
 def _bare_surname(run: Run) -> tuple[str, ...]:
     """A lone capitalised word that may be a surname ("Hale said"), stripped of sentence
     openers ("But Hale")."""
-    words = [w for w in run.words if w.lower() not in NOT_NAMES]
+    words = [
+        w
+        for k, w in enumerate(run.words)
+        if w.lower() not in NOT_NAMES and not (k == 0 and w.lower() in OPENERS)
+    ]
     return tuple(words[-1:]) if len(words) == 1 else ()
 
 

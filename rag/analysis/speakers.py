@@ -202,7 +202,7 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
             continue  # "Says" mid-sentence is a name or a title, not the verb
         no_words = _NO_WORDS_AFTER.get(verb.group().lower())
         if no_words is not None and no_words.match(frame, verb.end()):
-            continue  # "Lind was ruled out of the tie", "Hale wrote a novel": no words given
+            continue  # "Lind was ruled out for a month", "Hale wrote a memoir": no words given
         head = frame[: verb.start()]
         tail = frame[verb.end() :]
         if verb.group().lower().endswith("ing") and re.search(r",\s*$", head):
@@ -262,13 +262,18 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
     return found
 
 
-# Verbs that give no words when these follow them: "ruled out of the tie" (he was ruled
-# out; "ruled out a return" is his word), "wrote an account of her life".
+# Verbs that give no words when these follow them: "was ruled out for a month" (he was
+# ruled out; "ruled out a return" and "ruled out of hand" are his words), "wrote a
+# memoir" (a work, not words: "wrote an email saying…" is).
+_WORKS = (
+    "book|novel|account|song|story|part|script|memoir|play|biography|column|piece|history"
+    "|screenplay|album|opera|poem|film|series|episode|chapter|report|thesis|musical"
+)
 _NO_WORDS_AFTER = {
     form: re.compile(after, re.IGNORECASE)
     for base, after in (
-        ("rule", r"\s+(?:of|for|through|with)\b"),
-        ("write", r"\s+(?:a|an)\b"),
+        ("rule", r"\s+(?:of(?!\s+hand)|for|through|with)\b"),
+        ("write", rf"\s+(?:a|an|the|his|her|their)\s+(?:[\w'’-]+\s+){{0,3}}?(?:{_WORKS})s?\b"),
     )
     for form in speech_forms(base)
 }
@@ -380,9 +385,11 @@ def _subject_before(
     return None
 
 
-# "an injury he said he suffered", "the other firms she mentioned": a pronoun right
-# after a noun its determiner opens starts a relative clause, whose verb is not the
-# sentence's ("the house she told them:" is, as its colon says).
+# "…is suing the club over a fee he says he was promised", "…and other firms she
+# named": a pronoun right after a noun its determiner opens, inside a clause that has
+# its own subject and verb, starts a relative clause, whose verb is not the sentence's.
+# Not after an opening phrase ("At the weekend he said", "In a statement she said"),
+# nor where a colon follows ("…left the house she told them: "…"").
 _NOUN_BEFORE = re.compile(
     r"\b(?:a|an|the|other|some|any|all|every|each|these|those)\s+(?:[a-z][\w'’-]*\s+)?"
     r"(?P<noun>[a-z][\w'’-]*)\s+$"
@@ -402,7 +409,22 @@ def _relative(before: str, after: str) -> bool:
     noun = m.group("noun") if m else ""
     if not noun or noun in _CLAUSE_OPENERS or noun in _SPOKEN or noun.endswith("ly"):
         return False
+    clause = re.split(r"[,;:\"“”(]", before[: m.start()] if m else "")[-1].split()
+    if len(clause) < 3 or clause[-1].lower() in _ADVERBIAL or _OPENING_WORD.match(clause[0]):
+        return False  # "At the weekend he…", "Asked about the deal he…", "…that at the end he"
     return ":" not in after
+
+
+# Prepositions that open a phrase of time or place before a clause ("… that at the end he
+# said"), and the first words of an opening phrase ("After the final whistle he said").
+_ADVERBIAL = frozenset(
+    words("at in on during after before since until by from with throughout following within for")
+)
+_OPENING_WORD = re.compile(
+    r"(?:at|in|on|during|after|before|since|until|by|from|with|for|following|speaking|asked|"
+    r"when|while|as|once|if|but|and|so|then|now|\w+ing|\w+ed)$",
+    re.IGNORECASE,
+)
 
 
 # What may come before a sentence's subject: a conjunction, capitalised words of the
@@ -514,26 +536,40 @@ def _quoted_before(
 
 
 def _names(art: _Article, s: Sentence, person: int) -> bool:
-    """Whether the sentence names the person outside quotation marks."""
-    return any(
-        m.person == person and s.start <= m.start < s.end and not art.mask[m.start]
-        for m in art.mentions
-    )
+    """Whether the sentence is about the person: they are its subject ("Hale left the
+    ground early."), not only named in it ("Lind, who sacked Hale, disagrees")."""
+    first = _sentence_subject(art, s, art.mentions_in(s, {}))
+    return first is not None and first[0] == person
 
 
 def _closes_on_quote(art: _Article, s: Sentence) -> bool:
-    """Whether the sentence ends on quoted words and names no one else who might have
-    said them ('Lund is a "fast growing economy".', not '…, the Harbour Times calling
-    it a "vanity project".')."""
-    tail = art.text[s.start : s.end].rstrip(" .!?")
+    """Whether the sentence ends on a quoted clause of three words or more in lower case,
+    names no one who might have said it, and does not name a thing with it: 'The port
+    is a "harbour that must grow".', not '…, the Lund Courier calling it "a bridge too
+    far"', '…dubbed it a "white elephant"' or 'The film is titled "Grey Harbour".'"""
+    text = art.text[s.start : s.end]
+    tail = text.rstrip(" .!?")
     if not (tail[-1:] in '"”' and len(tail) >= 2 and art.mask[s.start + len(tail) - 2]):
+        return False
+    opened = len(tail) - 1
+    while opened > 0 and art.mask[s.start + opened - 1]:
+        opened -= 1
+    quoted = re.findall(r"[^\W\d_][\w'’-]*", tail[opened:])
+    if len(quoted) < 3 or not quoted[0][0].islower():
         return False
     if any(s.start <= m.start < s.end and not art.mask[m.start] for m in art.mentions):
         return False
-    return not _TWO_CAPITALS.search(art.outside(s), 1)
+    frame = _DETERMINER_FIRST.sub("", art.outside(s))
+    return not (_TWO_CAPITALS.search(frame) or _NAMING.search(frame))
 
 
 _TWO_CAPITALS = re.compile(r"\b[A-Z][\w'’-]*\s+[A-Z][\w'’-]*")
+_DETERMINER_FIRST = re.compile(r"^\s*(?:The|A|An|This|That|These|Those|Its|Their|His|Her)\s+")
+_NAMING = re.compile(
+    r"\b(?:call|dub|label|brand|term|name|title|nickname)(?:s|ed|led|bed|ing|ling|bing)?\b"
+    r"|\bknown\s+as\b",
+    re.IGNORECASE,
+)
 
 
 def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
@@ -585,11 +621,12 @@ def attribute(
                 and _opens_quote(text, art.mask, s)
                 and (0 <= s.paragraph - other.paragraph <= 1)
             )
-            # '…," said Hale. India is a "fast growing economy".': a partial quotation
+            # '…," said Hale. The port is a "harbour that must grow".': a partial quotation
             # closing the next sentence of the paragraph is still Hale's.
             closes = (
                 step == 1
                 and i - j == 1
+                and j in direct
                 and s.paragraph == other.paragraph
                 and _closes_on_quote(art, s)
             )
