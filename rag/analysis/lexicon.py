@@ -335,3 +335,7 @@ def speech_forms(base: str) -> tuple[str, ...]:
     if base in ("admit", "slam", "plan", "stop", "regret", "refer"):
         return (base, base + "s", base + base[-1] + "ed", base + base[-1] + "ing")
     return (base, base + "s", base + "ed", base + "ing")
+
+
+# Every form of every speech verb ("said", "warning", "pointed out"), made once.
+SPEECH_FORMS: frozenset[str] = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base))

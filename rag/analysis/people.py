@@ -39,16 +39,15 @@ from rag.analysis.lexicon import (
     ORGANISATION_NOUNS,
     ORGANISATION_WORDS,
     ROLE_NOUNS,
-    SPEECH_VERBS,
+    SPEECH_FORMS,
     TITLE_WORDS,
     UNNAMED_SOURCES,
     alternation,
-    speech_forms,
     words,
 )
 from rag.text import fold
 
-_VERB_FORMS = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base) if " " not in f)
+_VERB_FORMS = frozenset(f for f in SPEECH_FORMS if " " not in f)
 
 # A word with its offsets: letters, inner hyphens and apostrophes ("O'Neill", "Jean-Luc").
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -343,7 +342,7 @@ def _surname_used(text: str, word: str) -> bool:
     )
 
 
-_HONORIFIC_ALT = "|".join(h.capitalize() for h in sorted(HONORIFICS, key=len, reverse=True))
+_HONORIFIC_ALT = alternation(h.capitalize() for h in HONORIFICS)
 _SAID = "said|says|told|added|adds|explained|insisted"
 
 

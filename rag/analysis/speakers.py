@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from rag.analysis.lexicon import (
     PRONOUNS,
     ROLE_NOUNS,
-    SPEECH_VERBS,
+    SPEECH_FORMS,
     UNNAMED_SOURCES,
     alternation,
     speech_forms,
@@ -47,8 +47,7 @@ DIRECT = "direct"
 REPORTED = "reported"
 
 _ROLE_ALT = alternation(ROLE_NOUNS)
-_FORMS = alternation(f for base in SPEECH_VERBS for f in speech_forms(base))
-_VERB = re.compile(rf"\b(?:{_FORMS})\b", re.IGNORECASE)
+_VERB = re.compile(rf"\b(?:{alternation(SPEECH_FORMS)})\b", re.IGNORECASE)
 # What may stand between a subject and its verb: "Hale has since repeatedly said",
 # "Hale, head of the fund, said", "Hale was quoted as saying".
 _BETWEEN = re.compile(
@@ -400,16 +399,17 @@ _CLAUSE_OPENERS = frozenset(
     + words("now also once even only still than time way moment day year half season")
     + words("week month night minute hour morning evening afternoon game match round")
 )
-_SPOKEN = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base))
 
 
 def _relative(before: str, after: str) -> bool:
     """Whether a pronoun between `before` and `after` opens a relative clause."""
     m = _NOUN_BEFORE.search(before)
-    noun = m.group("noun") if m else ""
-    if not noun or noun in _CLAUSE_OPENERS or noun in _SPOKEN or noun.endswith("ly"):
+    if m is None:
         return False
-    clause = re.split(r"[,;:\"“”(]", before[: m.start()] if m else "")[-1].split()
+    noun = m.group("noun")
+    if noun in _CLAUSE_OPENERS or noun in SPEECH_FORMS or noun.endswith("ly"):
+        return False
+    clause = re.split(r"[,;:\"“”(]", before[: m.start()])[-1].split()
     if len(clause) < 3 or clause[-1].lower() in _ADVERBIAL or _OPENING_WORD.match(clause[0]):
         return False  # "At the weekend he…", "Asked about the deal he…", "…that at the end he"
     return ":" not in after
