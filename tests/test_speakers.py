@@ -253,6 +253,7 @@ def test_organisations_named_like_people_relative_clauses_and_quotations_running
         "Holm wrote a memoir last year. Holm wrote an email saying he would stay.\n\n"
         '"The plan is sound," said coach Lake Ostby. '
         'Fans of the club have dubbed it a "plan for the few".\n\n'
+        '"The roof is done," said Rui Falk. The council named it a "roof for the whole town".\n\n'
         '"We need rest," said Lee Soon. Ana Lind, who once coached Soon, disagrees.\n\n'
         '"He is wrong about the rest."\n\n'
         'She joined the band Eva Moss formed in 1990. "It was loud," Moss said.\n'
@@ -271,6 +272,7 @@ def test_organisations_named_like_people_relative_clauses_and_quotations_running
     assert speaker(table, "Holm wrote an email") == ("Per Holm", "reported")
     assert speaker(table, '"The plan is sound,"') == ("Lake Ostby", "direct")
     assert speaker(table, "Fans of the club have dubbed") == (None, None)
+    assert speaker(table, "The council named it") == (None, None)
     assert speaker(table, '"We need rest,"') == ("Lee Soon", "direct")
     assert speaker(table, '"He is wrong about the rest."') == (None, None)
     assert speaker(table, '"It was loud,"') == ("Eva Moss", "direct")
@@ -389,7 +391,7 @@ def test_no_person_of_the_bbc_eval_is_written_into_the_engine():
 # sentence splitting changes, an index built before must be analysed again, so SPLITTER
 # must change with it. Record the new version's fingerprints here when it does.
 ANALYSED = {
-    "syntok+rules-3, people-11, speakers-13": {
+    "syntok+rules-3, people-11, speakers-14": {
         "seeds": "3bdd14c4d4c2698c",
         "bbc": "322a76420a5026c0",
     },

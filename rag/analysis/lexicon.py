@@ -337,5 +337,17 @@ def speech_forms(base: str) -> tuple[str, ...]:
     return (base, base + "s", base + "ed", base + "ing")
 
 
+# Verbs that give a thing a name, not words: 'fans dubbed it a "plan for the few"' quotes
+# nobody. Listed form by form, since British spelling doubles consonants ("labelled").
+NAMING_FORMS: frozenset[str] = frozenset(
+    words(
+        """call calls called calling dub dubs dubbed dubbing label labels labelled labeled
+        labelling labeling brand brands branded branding term terms termed terming name
+        names named naming title titles titled titling nickname nicknames nicknamed
+        nicknaming rename renames renamed renaming"""
+    )
+)
+
+
 # Every form of every speech verb ("said", "warning", "pointed out"), made once.
 SPEECH_FORMS: frozenset[str] = frozenset(f for base in SPEECH_VERBS for f in speech_forms(base))

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.analysis.lexicon import (
+    NAMING_FORMS,
     PRONOUNS,
     ROLE_NOUNS,
     SPEECH_FORMS,
@@ -565,11 +566,7 @@ def _closes_on_quote(art: _Article, s: Sentence) -> bool:
 
 _TWO_CAPITALS = re.compile(r"\b[A-Z][\w'’-]*\s+[A-Z][\w'’-]*")
 _DETERMINER_FIRST = re.compile(r"^\s*(?:The|A|An|This|That|These|Those|Its|Their|His|Her)\s+")
-_NAMING = re.compile(
-    r"\b(?:call|dub|label|brand|term|name|title|nickname)(?:s|ed|led|bed|ing|ling|bing)?\b"
-    r"|\bknown\s+as\b",
-    re.IGNORECASE,
-)
+_NAMING = re.compile(rf"\b(?:{alternation(NAMING_FORMS)})\b|\bknown\s+as\b", re.IGNORECASE)
 
 
 def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
