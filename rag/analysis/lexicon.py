@@ -97,7 +97,9 @@ ROLE_NOUNS: dict[str, str] = {
         treasurer deputy candidate campaigner activist chairperson president-elect
         minister-designate premier student teacher pupil fan user customer worker
         employee veteran colleague compatriot team-mate teammate rival opponent
-        wing prop dj deejay
+        wing prop dj deejay holder co-star comic winner lyricist songwriter
+        accountant farmer mogul decathlete heptathlete trainer mentor newscaster
+        newsreader
         """
         )
     },

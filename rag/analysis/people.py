@@ -58,7 +58,9 @@ _ROLE_BEFORE_STOP = frozenset(
         "the a an of to in on at by for from with and or but as said says told that this is "
         "was be been has have had who which when his her its their our my your like "
         "including having against between after before over under than may might will "
-        "would can could should must also not without out up off down"
+        "would can could should must also not without out up off down while whilst since "
+        "during include includes alongside aka where whose how what why do does did are were "
+        "being then now only just even still again he she they we him them himself herself"
     )
 )
 # Where an apposition's role ends and a clause about something else begins (", a former
@@ -174,11 +176,26 @@ def _runs(text: str) -> list[Run]:
 
 def _role_before(text: str, start: int) -> str:
     """The lower-case role phrase just before a name ("finance chief", "spokeswoman for
-    women"), or "" when the words before it are no role."""
+    women"), or "" when the words before it are no role.
+
+    The phrase ends on its role noun, or on "for"/"of" and one word after it: in "a lawyer
+    representing Ana Lind", "… at scrum-half while Lind" or "Tom Ray and Lind" the words
+    before the name are about something else."""
     words = re.findall(r"[^\W_][\w'’-]*|[,.;:!?\"“”()\n]", text[max(0, start - 80) : start])
     phrase: list[str] = []
-    for w in reversed(words):
+    for at in range(len(words) - 1, -1, -1):
+        w = words[at]
         low = w.lower()
+        if (
+            low in _ROLE_OF
+            and len(phrase) == 1
+            and phrase[0].islower()
+            and phrase[0] not in ORGANISATION_NOUNS
+            and at
+            and _is_role(words[at - 1].lower())
+        ):
+            phrase.insert(0, w)  # "spokeswoman for women Ana Lind", not "head of the firm"
+            continue
         if not w[0].isalnum() or low in _ROLE_BEFORE_STOP and low != "and":
             break
         if low in _VERB_FORMS and not _is_role(low):
@@ -192,19 +209,31 @@ def _role_before(text: str, start: int) -> str:
         if len(phrase) >= 6:
             break
     # "Hale defended coach Ana Lind", "…impressed manager Ana Lind": a verb ends what
-    # came before; and "the toll and coach Ana Lind": what is joined must be a role too.
+    # came before; "the toll and coach Ana Lind": what is joined must be a role too; and
+    # "captain Tom Ray and coach Ana Lind": a name before "and" is someone else's.
     cut = [
         k + 1 for k, w in enumerate(phrase) if w.lower().endswith("ed") and not _is_role(w.lower())
     ]
     joined = [
         k + 1
         for k, w in enumerate(phrase)
-        if w.lower() == "and" and not any(x.lower() in ROLE_NOUNS for x in phrase[:k])
+        if w.lower() == "and"
+        and (
+            not any(x.lower() in ROLE_NOUNS for x in phrase[:k])
+            or (k >= 2 and phrase[k - 1][0].isupper() and phrase[k - 2][0].isupper())
+        )
     ]
     phrase = phrase[max([0, *cut, *joined]) :]
-    heads = [w for w in phrase if w.lower() in ROLE_NOUNS]
-    return " ".join(phrase).lower() if heads else ""
+    lows = [w.lower() for w in phrase]
+    heads = [k for k, w in enumerate(lows) if _is_role(w)]
+    if not heads:
+        return ""
+    if heads[-1] != len(lows) - 1 and lows[heads[-1] + 1] not in _ROLE_OF:
+        return ""
+    return " ".join(lows)
 
+
+_ROLE_OF = frozenset(("for", "of"))
 
 _APPOSITION = re.compile(
     r"^,\s+((?:the\s+|a\s+|an\s+)?[^,.;:\"“”()]{2,90}?)(?=[,.;:]|\s+(?:said|says)\b)"
@@ -348,7 +377,11 @@ _SAID = "said|says|told|added|adds|explained|insisted"
 
 def _is_role(word: str) -> bool:
     """A title or role word, hyphened ones too ("vice-president", "songwriter")."""
-    return all(part in TITLE_WORDS or part in ROLE_NOUNS for part in word.split("-"))
+    return (
+        word in ROLE_NOUNS
+        or word in TITLE_WORDS
+        or all(part in TITLE_WORDS or part in ROLE_NOUNS for part in word.split("-"))
+    )
 
 
 _HYPHENED_MODIFIERS = ("-born", "-based", "-year-old")
