@@ -605,10 +605,20 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
             page.examples,
             page.question,
         ]
+        # A filter typed while the page was still loading may have been read before it
+        # was typed, or not sent at all: once loaded, the lists show what the boxes hold.
         demo.load(
             handlers.load,
             [page.people.query, page.articles.query],
             refreshed,
+            show_progress="hidden",
+            **private,
+        ).then(
+            handlers.people, page.people.query, page.people.shown, show_progress="hidden", **private
+        ).then(
+            handlers.articles,
+            page.articles.query,
+            page.articles.shown,
             show_progress="hidden",
             **private,
         )
