@@ -44,9 +44,9 @@ def topic_question(topic: str) -> str:
     return f"What about {topic}?"
 
 
-def short_role(person: PersonInfo) -> str:
-    """The shortest of the roles the articles give a person ("coach" before "head coach")."""
-    return min(person.roles, key=lambda r: (len(r), r), default="")
+def main_role(person: PersonInfo) -> str:
+    """The role most of a person's articles give them (`PersonInfo.roles` comes so ordered)."""
+    return person.roles[0] if person.roles else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ def paginate(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[list
 class Catalogue:
     """The people and articles of one index snapshot, ready to filter and page.
 
-    A person's row is (name, shortest role, sentences, articles); an article's is
+    A person's row is (name, main role, sentences, articles); an article's is
     (title, file). Filters match every word typed, anywhere in a person's name, the
     forms and roles the articles use, or in an article's title or file name.
     """
@@ -80,7 +80,7 @@ class Catalogue:
         self.people = tuple(people)
         self._people = [
             (
-                (p.name, short_role(p), p.sentences, len(p.articles)),
+                (p.name, main_role(p), p.sentences, len(p.articles)),
                 search_key(" ".join((p.name, *p.forms, *p.roles))),
             )
             for p in self.people

@@ -236,7 +236,7 @@ def _role_before(text: str, start: int) -> str:
 _ROLE_OF = frozenset(("for", "of"))
 
 _APPOSITION = re.compile(
-    r"^,\s+((?:the\s+|a\s+|an\s+)?[^,.;:\"“”()]{2,90}?)(?=[,.;:]|\s+(?:said|says)\b)"
+    r"^,\s+(?:the\s+|a\s+|an\s+)?([^,.;:\"“”()]{2,90}?)(?=[,.;:]|\s+(?:said|says)\b)"
 )
 
 

@@ -102,7 +102,10 @@ class People:
             while name in self._info:  # two article-bound "Mr Hale"s
                 name = f"{name} ({members[0][0]})"
             forms = sorted({f for _, p, _ in members for f in (p.name, *p.forms)})
-            roles = sorted({r for _, p, _ in members for r in p.roles})
+            # The role most articles give first ("men's champion" before "compatriot"),
+            # then the shorter.
+            given = Counter(r for _, p, _ in members for r in set(p.roles))
+            roles = sorted(given, key=lambda r: (-given[r], len(r), r))
             self._info[name] = PersonInfo(
                 name=name,
                 forms=tuple(forms),
