@@ -335,7 +335,8 @@ def test_first_name_honorifics_and_role_phrases_that_are_no_roles():
 def test_a_role_before_a_name_ends_on_its_role_noun():
     """The words before a name are its role only when they end on a role noun, hyphened
     ones included ("scrum-half"), or on "for"/"of" and one word after it: not "a lawyer
-    representing", not "… at prop while", and not another person's role and name."""
+    representing", not "… at prop while", and not another person's role and name; a
+    verb before the role, or after an apposition's, is none of it."""
     text = (
         "Harbour side win\n\n"
         "Captain Tom Ray and scrum-half Ivo Lund were picked. Aki Sand starts at prop while "
@@ -343,7 +344,9 @@ def test_a_role_before_a_name_ends_on_its_role_noun():
         "was fit. Spokeswoman for "
         "women Ada Holm backed the coach, as did finance chief Ola Berg. Director of rugby "
         "Per Kask was pleased.\n\n"
-        'Centre-back Mia Stig was also glad. "We earned it," she told reporters.\n'
+        'Centre-back Mia Stig was also glad. "We earned it," she told reporters.\n\n'
+        "Ray beat harbour champion Ruth Vale in the sprint. "
+        "Ivo Berg, a club spokesman told the Courier.\n"
     )
     people, _ = find_people(text)
     by = {p.name: p for p in people}
@@ -352,6 +355,8 @@ def test_a_role_before_a_name_ends_on_its_role_noun():
     assert by["Ada Holm"].roles == {"spokeswoman for women"}
     assert by["Ola Berg"].roles == {"finance chief"}
     assert by["Per Kask"].roles == {"director of rugby"}
+    assert by["Ruth Vale"].roles == {"harbour champion"}  # not "beat harbour champion"
+    assert by["Ivo Berg"].roles == {"club spokesman"}  # not "… told the courier"
     assert "Centre-back Mia Stig" not in by and by["Mia Stig"].roles == {"centre-back"}
     table = attributed(text)
     assert speaker(table, "His lawyer said") == (None, None)
@@ -419,9 +424,9 @@ def test_no_person_of_the_bbc_eval_is_written_into_the_engine():
 # sentence splitting changes, an index built before must be analysed again, so SPLITTER
 # must change with it. Record the new version's fingerprints here when it does.
 ANALYSED = {
-    "syntok+rules-3, people-13, speakers-14": {
+    "syntok+rules-3, people-14, speakers-14": {
         "seeds": "b11b04d3492b6f98",
-        "bbc": "85a6c21bab12ad31",
+        "bbc": "6510e0e17d9b9aa4",
     },
 }
 

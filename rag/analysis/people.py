@@ -60,7 +60,9 @@ _ROLE_BEFORE_STOP = frozenset(
         "including having against between after before over under than may might will "
         "would can could should must also not without out up off down while whilst since "
         "during include includes alongside aka where whose how what why do does did are were "
-        "being then now only just even still again he she they we him them himself herself"
+        "being then now only just even still again he she they we him them himself herself "
+        "beat beats face faces meet meets eye eyes join joins replace replaces succeed "
+        "succeeds sign signs marry marries defeat defeats won lost gave"
     )
 )
 # Where an apposition's role ends and a clause about something else begins (", a former
@@ -245,10 +247,10 @@ def _role_after(text: str, end: int) -> str:
     m = _APPOSITION.match(text[end : end + 120])
     if not m:
         return ""
-    phrase = _ROLE_CLAUSE.sub("", m.group(1).strip())
+    phrase = _VERB_AFTER.sub("", _ROLE_CLAUSE.sub("", m.group(1).strip()))
     words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
-    if words and words[0] in ("which", "where", "when", "whose"):
-        return ""  # ", which was to star Ada Holm,": a clause about a thing
+    if words and (words[0] in ("which", "where", "when", "whose") or words[0] in _SPOKE):
+        return ""  # ", which was to star Ada Holm,", ", said the coach": a clause
     if _SUBJECT_PRONOUNS.intersection(words):
         return ""  # ", the player he beat in the final,": a clause, not a role
     listed = _ROLE_THEN_NAME.search(phrase)
@@ -257,6 +259,15 @@ def _role_after(text: str, end: int) -> str:
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
 
 
+# ", a port spokesman told the Courier.", ", the song was written by …": a verb ends the
+# role and what follows is the sentence going on.
+_SPOKE = frozenset(f for f in _VERB_FORMS if f.endswith("ed") or f in ("said", "says", "told"))
+_VERB_AFTER = re.compile(
+    r"\s+(?:{})\b.*$".format(
+        alternation({"is", "was", "are", "were", "has", "had", "have", "will"} | _SPOKE)
+    ),
+    re.IGNORECASE | re.DOTALL,
+)
 _ROLE_THEN_NAME = re.compile(rf"\b(?:{alternation(ROLE_NOUNS)})\s+[A-Z][\w'’-]+\s+[A-Z]")
 # ", the daughter of activist Ada Holm,": a role of its own, naming someone else.
 _OF_BEFORE = re.compile(r"\bof\s+(?:the\s+)?$")
