@@ -51,8 +51,8 @@ class PersonInfo:
     `name` is canonical (the full name most of their sentences are attributed under);
     `forms` are the ways the articles write them ("Ana Lind", "Ms Lind", "Lind");
     `roles` what the articles call them ("finance minister"), the role most of their
-    articles give first; `sentences` counts the
-    sentences attributed to them; `articles` the files that name them.
+    articles give first; `sentences` counts the sentences attributed to them;
+    `articles` the files that name them.
     """
 
     name: str

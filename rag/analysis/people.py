@@ -65,6 +65,8 @@ _ROLE_BEFORE_STOP = frozenset(
         "succeeds sign signs marry marries defeat defeats won lost gave"
     )
 )
+# "spokeswoman for women", "director of rugby": a role may end on one of these and a word.
+_ROLE_OF = frozenset(("for", "of"))
 # Where an apposition's role ends and a clause about something else begins (", a former
 # international before switching codes,").
 _ROLE_CLAUSE = re.compile(
@@ -234,8 +236,6 @@ def _role_before(text: str, start: int) -> str:
         return ""
     return " ".join(lows)
 
-
-_ROLE_OF = frozenset(("for", "of"))
 
 _APPOSITION = re.compile(
     r"^,\s+(?:the\s+|a\s+|an\s+)?([^,.;:\"“”()]{2,90}?)(?=[,.;:]|\s+(?:said|says)\b)"

@@ -102,8 +102,8 @@ class People:
             while name in self._info:  # two article-bound "Mr Hale"s
                 name = f"{name} ({members[0][0]})"
             forms = sorted({f for _, p, _ in members for f in (p.name, *p.forms)})
-            # The role most articles give first ("men's champion" before "compatriot"),
-            # then the shorter.
+            # The role most articles give first ("finance minister" in three, before
+            # "speaker" in one), then the shorter.
             given = Counter(r for _, p, _ in members for r in set(p.roles))
             roles = sorted(given, key=lambda r: (-given[r], len(r), r))
             self._info[name] = PersonInfo(
