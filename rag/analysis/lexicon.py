@@ -67,7 +67,7 @@ TITLE_WORDS: frozenset[str] = frozenset(
     mayor commissioner ambassador director chairman chairwoman chair coach captain manager
     pope cardinal bishop archbishop general colonel major lieutenant sergeant admiral
     inspector detective superintendent commander premier speaker treasurer attorney
-    sheikh emir sultan chief-executive
+    sheikh emir sultan chief-executive supt det insp sgt cllr lt col gen maj capt
     """
     )
 )
@@ -99,7 +99,7 @@ ROLE_NOUNS: dict[str, str] = {
         employee veteran colleague compatriot team-mate teammate rival opponent
         wing prop dj deejay holder co-star comic winner lyricist songwriter
         accountant farmer mogul decathlete heptathlete trainer mentor newscaster
-        newsreader
+        newsreader agent magistrate coroner sheriff constable
         """
         )
     },
@@ -261,7 +261,7 @@ ORGANISATION_NOUNS: frozenset[str] = frozenset(
     firm firms company companies bank banks group giant retailer carrier airline
     brokerage agency label chain studio insurer lender manufacturer conglomerate
     supermarket brewer consultancy website site network newspaper magazine outfit band
-    charity watchdog regulator
+    charity watchdog regulator exchange bourse reinsurer
     """
     )
 )

@@ -247,9 +247,11 @@ def _role_after(text: str, end: int) -> str:
     m = _APPOSITION.match(text[end : end + 120])
     if not m:
         return ""
-    phrase = _VERB_AFTER.sub("", _ROLE_CLAUSE.sub("", m.group(1).strip()))
+    phrase = _ROLE_CLAUSE.sub("", m.group(1).strip())
+    if _VERB_AFTER.search(phrase):
+        return ""  # ", the singer's agent has confirmed.": a clause's subject, no apposition
     words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
-    if words and (words[0] in ("which", "where", "when", "whose") or words[0] in _SPOKE):
+    if words and (words[0] in _CLAUSE_OPENERS or words[0] in _SPOKE):
         return ""  # ", which was to star Ada Holm,", ", said the coach": a clause
     if _SUBJECT_PRONOUNS.intersection(words):
         return ""  # ", the player he beat in the final,": a clause, not a role
@@ -259,8 +261,9 @@ def _role_after(text: str, end: int) -> str:
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
 
 
-# ", a port spokesman told the Courier.", ", the song was written by …": a verb ends the
-# role and what follows is the sentence going on.
+_CLAUSE_OPENERS = frozenset(words("which where when whose is was are were has had have will"))
+# ", the singer's agent has confirmed.", ", the song was written by …": a verb after the
+# comma's noun phrase makes it the subject of a clause, not a name's apposition.
 _SPOKE = frozenset(f for f in _VERB_FORMS if f.endswith("ed") or f in ("said", "says", "told"))
 _VERB_AFTER = re.compile(
     r"\s+(?:{})\b.*$".format(
@@ -368,9 +371,36 @@ def _parse(run: Run, text: str) -> _Named | None:
         and not _surname_used(text, name[-1])
     ):
         return None  # "the insurer Tova Reed said": an organisation's name
+    if (
+        not (honorific or title)
+        and _organisation_after(text, run.end)
+        and not _surname_used(text, name[-1])
+    ):
+        return None  # "Tova Reed, the Varna insurer, said": an organisation's name too
     if len(name) == 1 and not (honorific or title):
         return None
     return _Named(run, honorific, " ".join(title), name, run.starts[k])
+
+
+def _organisation_after(text: str, end: int) -> bool:
+    """Whether an apposition after the name says it is an organisation: ", the Varna
+    insurer,", ", a firm of lawyers," (its head noun, before any "of …" or clause, is
+    one), not ", head of the firm," or ", a Varna bank analyst,"."""
+    m = _APPOSITION.match(text[end : end + 120])
+    phrase = _ROLE_CLAUSE.sub("", m.group(1)) if m else ""
+    if not phrase.strip() or _VERB_AFTER.search(phrase):
+        return False
+    first = phrase.split(maxsplit=1)[0].lower()
+    if first in _CLAUSE_OPENERS or first in _SPOKE or _HEAD_ENDS.match(" " + first):
+        return False  # ", told Reuters news agency:", ", from the Varna bank,"
+    head = _HEAD_ENDS.split(phrase, maxsplit=1)[0]
+    nouns = re.findall(r"[^\W\d_][\w'’-]*", head.lower())
+    return bool(nouns) and nouns[-1] in ORGANISATION_NOUNS and not any(map(_is_role, nouns))
+
+
+_HEAD_ENDS = re.compile(
+    r"\s+(?:of|for|at|in|with|from|to|on|that|which|who|whose)\b", re.IGNORECASE
+)
 
 
 def _surname_used(text: str, word: str) -> bool:
@@ -702,7 +732,11 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
         index = with_role(people, named, phrase, m.start())
         if index is not None:
             out.append(Mention(m.start(), stop, index, "role"))
-        elif m.group().strip().lower() == "the" and phrase[-1] not in UNNAMED_SOURCES:
+        elif (
+            m.group().strip().lower() == "the"
+            and phrase[-1] not in UNNAMED_SOURCES
+            and not any(w.endswith(("'s", "’s")) for w in phrase[:-1])
+        ):  # "the singer's agent" is someone else than the singer
             out.append(Mention(m.start(), stop, EPITHET, "epithet"))
     return out
 
