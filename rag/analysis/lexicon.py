@@ -99,7 +99,7 @@ ROLE_NOUNS: dict[str, str] = {
         employee veteran colleague compatriot team-mate teammate rival opponent
         wing prop dj deejay holder co-star comic winner lyricist songwriter
         accountant farmer mogul decathlete heptathlete trainer mentor newscaster
-        newsreader agent magistrate coroner sheriff constable
+        newsreader agent magistrate coroner sheriff
         """
         )
     },

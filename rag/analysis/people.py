@@ -33,6 +33,7 @@ from rag.analysis.lexicon import (
     HONORIFICS,
     MONTHS,
     NAME_PARTICLES,
+    NAMING_FORMS,
     NATIONAL_ADJECTIVES,
     NOT_NAMES,
     OPENERS,
@@ -328,6 +329,8 @@ def _parse(run: Run, text: str) -> _Named | None:
             len(words) - k >= 3
             and _modifier(word)
             or word in NATIONAL_ADJECTIVES
+            or word[-1:] == "s"
+            and word[:-1] in NATIONAL_ADJECTIVES  # "Americans Ana Lind"
             or word.endswith(_HYPHENED_MODIFIERS)  # "Varna-based Kestrel" names no one
         ):
             break
@@ -383,11 +386,13 @@ def _parse(run: Run, text: str) -> _Named | None:
 
 
 def _organisation_after(text: str, end: int) -> bool:
-    """Whether an apposition after the name says it is an organisation: ", the Varna
-    insurer,", ", a firm of lawyers," (its head noun, before any "of …" or clause, is
-    one), not ", head of the firm," or ", a Varna bank analyst,"."""
+    """Whether an apposition after the name, closed by a comma, says it is an
+    organisation: ", the Varna insurer,", ", a firm of lawyers," (its head noun, before
+    any "of …" or clause, is one), not ", head of the firm," or ", a Varna bank analyst,"."""
     m = _APPOSITION.match(text[end : end + 120])
-    phrase = _ROLE_CLAUSE.sub("", m.group(1)) if m else ""
+    if not m or not text.startswith(",", end + m.end()):
+        return False  # ", the company says …", ", booked the group …": no apposition
+    phrase = _ROLE_CLAUSE.sub("", m.group(1))
     if not phrase.strip() or _VERB_AFTER.search(phrase):
         return False
     first = phrase.split(maxsplit=1)[0].lower()
@@ -611,9 +616,28 @@ def _drop_opener(run: Run, text: str) -> Run:
         return run
     first = run.words[0]
     lower = re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text)
-    if not lower and not (len(run.words) > 2 and _named_without(run, text)):
+    if not (lower or _derived(first) or len(run.words) > 2 and _named_without(run, text)):
         return run
     return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
+
+
+_ADVERB_ENDINGS = ("ally", "tely", "ntly", "edly", "ously", "ably", "ibly")
+
+
+def _derived(word: str) -> bool:
+    """A word whose shape says it is no first name: a compound made with a participle
+    ("Top-seeded", "State-owned", "Coffee-loving"), a long adverb ("Unfortunately"),
+    or a naming verb ("Called Lantern, the film…")."""
+    low = word.lower()
+    last = word.rsplit("-", 1)[-1]
+    return (
+        "-" in word
+        and last.islower()
+        and last.endswith(("ed", "ing"))
+        or len(low) >= 8
+        and low.endswith(_ADVERB_ENDINGS)
+        or low in NAMING_FORMS
+    )
 
 
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")  # the word a text ends on
