@@ -543,9 +543,39 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
                 if len(genders) == 1 and not person.gender:
                     person.gender = genders.pop()
         mentions.append(Mention(run.start, run.end, index, kind))
+    people, mentions = _without_organisations(text, people, mentions)
     mentions.extend(_role_mentions(text, people, mentions))
     mentions.sort(key=lambda m: m.start)
     return people, mentions
+
+
+# "Kestrel Oil said it would grow", "… told the Courier that its profit fell".
+_SAID_IT = re.compile(
+    r"\s+(?:has\s+|had\s+)?(?:said|says|added|told\s+[^.\"“”]{0,60}?)(?:\s+on\s+\w+)?"
+    r"(?:\s+that)?\s+its?\b"
+)
+
+
+def _without_organisations(
+    text: str, people: list[Person], mentions: list[Mention]
+) -> tuple[list[Person], list[Mention]]:
+    """Drop the names told as people by nothing but their capitals (no honorific, role or
+    surname used alone) that the article has speak of themselves as "it": "Kestrel Oil
+    said it would grow" is an organisation's statement."""
+    gone = {
+        m.person
+        for m in mentions
+        if m.kind == "name" and not people[m.person].evidence and _SAID_IT.match(text, m.end)
+    }
+    if not gone:
+        return people, mentions
+    kept = [i for i in range(len(people)) if i not in gone]
+    renumber = {old: new for new, old in enumerate(kept)}
+    return [people[i] for i in kept], [
+        Mention(m.start, m.end, renumber[m.person], m.kind)
+        for m in mentions
+        if m.person not in gone
+    ]
 
 
 _KIN_NOUNS = "wife|husband|son|daughter|brother|sister|father|mother|widow"
