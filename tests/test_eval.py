@@ -50,8 +50,9 @@ FLOORS = {
         "source_recall3": 0.92,
         # 0.6 until the test split grew by 35 rows of fresh stories, whose near misses
         # are harder (2 of 9 refused); see the commit that lowered it. 0.606 measured
-        # with the names evidence.
-        "abstain_recall": 0.58,
+        # with the names evidence; 0.576 since "Eventually Asimo" is no person (a near
+        # miss about the robot had been refused by the gate for that person's words).
+        "abstain_recall": 0.57,
         "verbatim": 1.0,
     },
 }
