@@ -352,8 +352,8 @@ _HAS_AGE = re.compile(
     r"\b\d{1,3}[\s-]years?[\s-]old\b|\baged?\s+\d{1,3}\b|\bage\s+of\s+\d{1,3}\b",
     re.IGNORECASE,
 )
-# "£2.2m", "500m euros", "$4bn"; a bare "1.3m" is as often metres ("the 1.3m robot",
-# "the 200m final") as millions, and is no money by itself.
+# "£3.5m", "700m euros", "$6bn"; a bare "1.8m" is as often metres ("a 1.8m fence",
+# "the 400m final") as millions, and is no money by itself.
 _HAS_MONEY = re.compile(
     r"[$€£¥]|\b(?:euros?|dollars?|pounds?|yen|yuan|rupees?|francs?|usd|eur)\b|\b\d[\d,.]*\s*bn\b",
     re.IGNORECASE,

@@ -242,11 +242,11 @@ def test_answer_type_of_a_question(question: str, wanted: AnswerType | None):
         ("Kellogg pushes for Ukrainian elections in 2025", AnswerType(AGE), False),
         ("tariffs of 25–50% on buyers of Russian oil", AnswerType(MONEY), False),
         ("a pledge of €40 billion", AnswerType(MONEY), True),
-        ("the club paid £2.2m for the striker", AnswerType(MONEY), True),
+        ("the club paid £3.5m for the striker", AnswerType(MONEY), True),
         ("a loan of 500m euros", AnswerType(MONEY), True),
         ("profits rose to 4bn last year", AnswerType(MONEY), True),
-        ("the 1.3m (4.2ft) robot now runs", AnswerType(MONEY), False),  # metres, not millions
-        ("she won the 200m final", AnswerType(MONEY), False),
+        ("a 1.8m (5.9ft) fence went up", AnswerType(MONEY), False),  # metres, not millions
+        ("she won the 400m final", AnswerType(MONEY), False),
         ("Rutte has mixed feelings about this encounter.", AnswerType(TIME), False),
     ],
 )

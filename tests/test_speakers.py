@@ -367,7 +367,7 @@ def test_a_role_before_a_name_ends_on_its_role_noun():
 def test_organisations_in_apposition_titles_cut_short_and_someone_elses_role():
     """ "Orchard Re, the Varna insurer, said" is an organisation's word; "Det Supt" and
     "Agent" are no part of a name, nor are "Top-seeded", "Unfortunately" or "Called" at a
-    sentence's start; "the singer's agent" is not the singer; a comma's noun phrase
+    sentence's start; "the singer's manager" is not the singer; a comma's noun phrase
     followed by its own verb is no apposition of the name before it; and "Marrow Vale
     said it would cut jobs" is an organisation speaking."""
     text = (
@@ -376,8 +376,8 @@ def test_organisations_in_apposition_titles_cut_short_and_someone_elses_role():
         "Tova Reed, head of the insurer, said she expected more. "
         "Det Supt Ana Lind said the roads were closed. Agent Tom Ray said his client would "
         "stay.\n\n"
-        "Singer Mia Falk will tour in May. The singer's agent said tickets were sold out. "
-        "She booked the hall with Per Holm, the singer's manager has confirmed.\n"
+        "Singer Mia Falk will tour in May. The singer's manager said tickets were sold out. "
+        "She booked the hall with Per Holm, the band's manager has confirmed.\n"
     )
     people, _ = find_people(text)
     by = {p.name: p for p in people}
@@ -404,7 +404,7 @@ def test_organisations_in_apposition_titles_cut_short_and_someone_elses_role():
     table = attributed(text)
     assert speaker(table, "Orchard Re, the Varna") == (None, None)
     assert speaker(table, "Det Supt Ana Lind") == ("Ana Lind", "reported")
-    assert speaker(table, "The singer's agent") == (None, None)
+    assert speaker(table, "The singer's manager") == (None, None)
 
 
 def test_a_role_names_whoever_the_article_gave_it_with_its_words_in_order():

@@ -250,7 +250,7 @@ def _role_after(text: str, end: int) -> str:
         return ""
     phrase = _ROLE_CLAUSE.sub("", m.group(1).strip())
     if _VERB_AFTER.search(phrase):
-        return ""  # ", the singer's agent has confirmed.": a clause's subject, no apposition
+        return ""  # ", the club's lawyer has confirmed.": a clause's subject, no apposition
     words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
     if words and (words[0] in _CLAUSE_OPENERS or words[0] in _SPOKE):
         return ""  # ", which was to star Ada Holm,", ", said the coach": a clause
@@ -263,7 +263,7 @@ def _role_after(text: str, end: int) -> str:
 
 
 _CLAUSE_OPENERS = frozenset(words("which where when whose is was are were has had have will"))
-# ", the singer's agent has confirmed.", ", the song was written by …": a verb after the
+# ", the club's lawyer has confirmed.", ", the song was written by …": a verb after the
 # comma's noun phrase makes it the subject of a clause, not a name's apposition.
 _SPOKE = frozenset(f for f in _VERB_FORMS if f.endswith("ed") or f in ("said", "says", "told"))
 _VERB_AFTER = re.compile(
@@ -391,13 +391,13 @@ def _organisation_after(text: str, end: int) -> bool:
     any "of …" or clause, is one), not ", head of the firm," or ", a Varna bank analyst,"."""
     m = _APPOSITION.match(text[end : end + 120])
     if not m or not text.startswith(",", end + m.end()):
-        return False  # ", the company says …", ", booked the group …": no apposition
+        return False  # ", the firm says …", ", hired the band …": no apposition
     phrase = _ROLE_CLAUSE.sub("", m.group(1))
     if not phrase.strip() or _VERB_AFTER.search(phrase):
         return False
     first = phrase.split(maxsplit=1)[0].lower()
     if first in _CLAUSE_OPENERS or first in _SPOKE or _HEAD_ENDS.match(" " + first):
-        return False  # ", told Reuters news agency:", ", from the Varna bank,"
+        return False  # ", told the Courier's news desk:", ", from the Varna bank,"
     head = _HEAD_ENDS.split(phrase, maxsplit=1)[0]
     nouns = re.findall(r"[^\W\d_][\w'’-]*", head.lower())
     return bool(nouns) and nouns[-1] in ORGANISATION_NOUNS and not any(map(_is_role, nouns))
@@ -656,7 +656,7 @@ _ADVERB_ENDINGS = ("ally", "tely", "ntly", "edly", "ously", "ably", "ibly")
 
 def _derived(word: str) -> bool:
     """A word whose shape says it is no first name: a compound made with a participle
-    ("Top-seeded", "State-owned", "Coffee-loving"), a long adverb ("Unfortunately"),
+    ("Second-placed", "Family-owned", "Music-loving"), a long adverb ("Fortunately"),
     or a naming verb ("Called Lantern, the film…")."""
     low = word.lower()
     last = word.rsplit("-", 1)[-1]
@@ -790,7 +790,7 @@ def _role_mentions(text: str, people: list[Person], named: list[Mention]) -> lis
             m.group().strip().lower() == "the"
             and phrase[-1] not in UNNAMED_SOURCES
             and not any(w.endswith(("'s", "’s")) for w in phrase[:-1])
-        ):  # "the singer's agent" is someone else than the singer
+        ):  # "the mayor's lawyer" is someone else than the mayor
             out.append(Mention(m.start(), stop, EPITHET, "epithet"))
     return out
 
