@@ -243,16 +243,28 @@ _APPOSITION = re.compile(
 )
 
 
-def _role_after(text: str, end: int) -> str:
-    """The role phrase of an apposition after a name (", head of the Lund Institute,")."""
+def _apposition(text: str, end: int) -> tuple[str, bool] | None:
+    """The apposition after a name, cut before any relative clause (", a former
+    international before switching codes,"), and whether a comma closes it; None for
+    none, or for a comma's noun phrase with a verb of its own (", the club's lawyer has
+    confirmed."): the subject of a clause, no apposition."""
     m = _APPOSITION.match(text[end : end + 120])
     if not m:
-        return ""
+        return None
     phrase = _ROLE_CLAUSE.sub("", m.group(1).strip())
     if _VERB_AFTER.search(phrase):
-        return ""  # ", the club's lawyer has confirmed.": a clause's subject, no apposition
+        return None
+    return phrase, text.startswith(",", end + m.end())
+
+
+def _role_after(text: str, end: int) -> str:
+    """The role phrase of an apposition after a name (", head of the Lund Institute,")."""
+    found = _apposition(text, end)
+    if found is None:
+        return ""
+    phrase = found[0]
     words = [w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", phrase)]
-    if words and (words[0] in _CLAUSE_OPENERS or words[0] in _SPOKE):
+    if words and (words[0] in _CLAUSE_FIRST or words[0] in _SPOKE):
         return ""  # ", which was to star Ada Holm,", ", said the coach": a clause
     if _SUBJECT_PRONOUNS.intersection(words):
         return ""  # ", the player he beat in the final,": a clause, not a role
@@ -262,16 +274,12 @@ def _role_after(text: str, end: int) -> str:
     return phrase.lower() if any(w in ROLE_NOUNS for w in words[:6]) else ""
 
 
-_CLAUSE_OPENERS = frozenset(words("which where when whose is was are were has had have will"))
-# ", the club's lawyer has confirmed.", ", the song was written by …": a verb after the
-# comma's noun phrase makes it the subject of a clause, not a name's apposition.
+# Finite verbs: after a comma's noun phrase (", the song was written by …") they make it
+# the subject of a clause; opening it (", was fined …"), they make it a clause.
+_FINITE = frozenset(words("is was are were has had have will"))
 _SPOKE = frozenset(f for f in _VERB_FORMS if f.endswith("ed") or f in ("said", "says", "told"))
-_VERB_AFTER = re.compile(
-    r"\s+(?:{})\b.*$".format(
-        alternation({"is", "was", "are", "were", "has", "had", "have", "will"} | _SPOKE)
-    ),
-    re.IGNORECASE | re.DOTALL,
-)
+_CLAUSE_FIRST = frozenset(words("which where when whose")) | _FINITE
+_VERB_AFTER = re.compile(rf"\s+(?:{alternation(_FINITE | _SPOKE)})\b.*$", re.IGNORECASE | re.DOTALL)
 _ROLE_THEN_NAME = re.compile(rf"\b(?:{alternation(ROLE_NOUNS)})\s+[A-Z][\w'’-]+\s+[A-Z]")
 # ", the daughter of activist Ada Holm,": a role of its own, naming someone else.
 _OF_BEFORE = re.compile(r"\bof\s+(?:the\s+)?$")
@@ -389,14 +397,14 @@ def _organisation_after(text: str, end: int) -> bool:
     """Whether an apposition after the name, closed by a comma, says it is an
     organisation: ", the Varna insurer,", ", a firm of lawyers," (its head noun, before
     any "of …" or clause, is one), not ", head of the firm," or ", a Varna bank analyst,"."""
-    m = _APPOSITION.match(text[end : end + 120])
-    if not m or not text.startswith(",", end + m.end()):
+    found = _apposition(text, end)
+    if found is None or not found[1]:
         return False  # ", the firm says …", ", hired the band …": no apposition
-    phrase = _ROLE_CLAUSE.sub("", m.group(1))
-    if not phrase.strip() or _VERB_AFTER.search(phrase):
+    phrase = found[0]
+    if not phrase:
         return False
     first = phrase.split(maxsplit=1)[0].lower()
-    if first in _CLAUSE_OPENERS or first in _SPOKE or _HEAD_ENDS.match(" " + first):
+    if first in _CLAUSE_FIRST or first in _SPOKE or _HEAD_ENDS.match(" " + first):
         return False  # ", told the Courier's news desk:", ", from the Varna bank,"
     head = _HEAD_ENDS.split(phrase, maxsplit=1)[0]
     nouns = re.findall(r"[^\W\d_][\w'’-]*", head.lower())
