@@ -342,9 +342,8 @@ def test_a_role_before_a_name_ends_on_its_role_noun():
         "Harbour side win\n\n"
         "Captain Tom Ray and scrum-half Ivo Lund were picked. Aki Sand starts at prop while "
         "Lena Moor sits out. A lawyer representing Mr Lund was in court. His lawyer said he "
-        "was fit. Spokeswoman for "
-        "women Ada Holm backed the coach, as did finance chief Ola Berg. Director of rugby "
-        "Per Kask was pleased.\n\n"
+        "was fit. Spokeswoman for women Ada Holm backed the coach, as did finance chief "
+        "Ola Berg. Director of rugby Per Kask was pleased.\n\n"
         'Centre-back Mia Stig was also glad. "We earned it," she told reporters.\n\n'
         "Ray beat harbour champion Ruth Vale in the sprint. "
         "Ivo Berg, a club spokesman told the Courier.\n"
