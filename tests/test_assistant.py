@@ -212,17 +212,17 @@ def test_split_frame_finds_person_and_topic():
 @pytest.mark.parametrize(
     ("question", "wanted"),
     [
-        ("When did Russia seize Crimea?", AnswerType(TIME)),
+        ("When did Varna annex the harbour islands?", AnswerType(TIME)),
         ("Which year of the war is it?", AnswerType(TIME)),
         ("On what date did the summit end?", AnswerType(TIME)),
         ("How long was the ceasefire?", AnswerType(DURATION)),
-        ("How old is Kellogg?", AnswerType(AGE)),
+        ("How old is Ines Varga?", AnswerType(AGE)),
         ("How many troops were sent?", AnswerType(COUNT, "troops")),
         ("How many have died?", AnswerType(NUMBER)),
-        ("How much money did NATO pledge in euros?", AnswerType(MONEY)),
-        ("How much does Russia earn from oil?", AnswerType(MONEY)),
-        ("What did Rutte say about China?", None),
-        ("Where is Trump planning to meet Putin?", None),
+        ("How much money did the Harbour League pledge in euros?", AnswerType(MONEY)),
+        ("How much does Koravik earn from ferries?", AnswerType(MONEY)),
+        ("What did Hale say about exports?", None),
+        ("Where is Ana Lind planning to meet Ivo Rask?", None),
     ],
 )
 def test_answer_type_of_a_question(question: str, wanted: AnswerType | None):
@@ -234,20 +234,20 @@ def test_answer_type_of_a_question(question: str, wanted: AnswerType | None):
     [
         ("a 30-day ceasefire", AnswerType(DURATION), True),
         ("over the past six months", AnswerType(COUNT, "months"), True),
-        ("based on a 28‑point plan", AnswerType(COUNT, "points"), True),
-        ("Ukrainian troops must remain the primary barrier", AnswerType(COUNT, "troops"), False),
-        ("the conflict now enters its fourth year", AnswerType(TIME), True),
-        ("a meeting in Paris last December", AnswerType(TIME), True),
-        ("a meeting in Paris last December", AnswerType(DURATION), False),
-        ("Kellogg pushes for Ukrainian elections in 2025", AnswerType(AGE), False),
-        ("tariffs of 25–50% on buyers of Russian oil", AnswerType(MONEY), False),
-        ("a pledge of €40 billion", AnswerType(MONEY), True),
+        ("based on a 12‑point plan", AnswerType(COUNT, "points"), True),
+        ("Varnese troops must remain the first line", AnswerType(COUNT, "troops"), False),
+        ("the dispute now enters its third year", AnswerType(TIME), True),
+        ("a meeting in Koravik last December", AnswerType(TIME), True),
+        ("a meeting in Koravik last December", AnswerType(DURATION), False),
+        ("Varga pushes for harbour elections in 2031", AnswerType(AGE), False),
+        ("tolls of 10–20% on buyers of Varnese timber", AnswerType(MONEY), False),
+        ("a pledge of €12 billion", AnswerType(MONEY), True),
         ("the club paid £3.5m for the striker", AnswerType(MONEY), True),
         ("a loan of 500m euros", AnswerType(MONEY), True),
         ("profits rose to 4bn last year", AnswerType(MONEY), True),
         ("a 1.8m (5.9ft) fence went up", AnswerType(MONEY), False),  # metres, not millions
         ("she won the 400m final", AnswerType(MONEY), False),
-        ("Rutte has mixed feelings about this encounter.", AnswerType(TIME), False),
+        ("Hale has doubts about the talks.", AnswerType(TIME), False),
     ],
 )
 def test_answer_type_of_a_sentence(text: str, wanted: AnswerType, holds: bool):
