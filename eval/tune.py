@@ -2,7 +2,8 @@
 
     python eval/tune.py                # prints the best configurations, best first
     python eval/tune.py --confidence   # stage 2 only, with the fusion weights as they are
-    python eval/tune.py --reader       # stage 3 only: the reading model's weights
+    python eval/tune.py --reader       # stage 3 only: the reading model's weights, and
+                                       # its re-ranking's hit@3 per corpus and kind
 
 The dev rows of every corpus present (eval/corpora.py) are pooled. Stage 1 ranks
 fusion weights by dev MRR (then hit@3) with abstention off. Stage 2, with the best
@@ -86,6 +87,7 @@ def main() -> None:
         rows[c.name] = [r for r in load_rows(ROOT / c.qa) if r.split == "dev"]
     print(", ".join(f"{name}: {len(r)} dev rows" for name, r in rows.items()))
     if "--reader" in sys.argv[1:]:
+        reranking(bases, rows)
         reading(bases, rows)
         return
     if "--confidence" not in sys.argv[1:]:
@@ -161,6 +163,32 @@ def reading(bases: Bases, rows: DevRows) -> None:
     found.sort(key=lambda x: x[:3], reverse=True)
     for *_, line, setting in found[:10]:
         print(f"  {setting}: {line}")
+
+
+RERANKING = [(0.3, 8), (1.0, 8), (1.0, 20)]  # (Weights.reader, Settings.reader_depth)
+
+
+def reranking(bases: Bases, rows: DevRows) -> None:
+    """The reading model as a ranker alone: hit@3 of the answerable dev rows per corpus
+    and kind, reader off and on (abstention off, so that only the order counts)."""
+    print("Re-ranking by the reading model (answerable dev rows, hit@3 by corpus / kind):")
+    base = next(iter(bases.values())).settings
+    for weight, depth in [(0.0, 0), *RERANKING]:
+        changes: dict[str, Any] = {}
+        if depth:
+            changes = {
+                "reader": True,
+                "reader_depth": depth,
+                "weights": replace(base.weights, reader=weight),
+            }
+        cells = []
+        for name, assistant in bases.items():
+            results = [r for r in run(_variant(assistant, **changes), rows[name]) if r.answerable]
+            for kind in sorted({r.kind for r in results}):
+                of_kind = [r for r in results if r.kind == kind]
+                cells.append(f"{name} {kind} {figures(of_kind).hit3:.3f} ({len(of_kind)})")
+        label = f"ranking {weight} depth {depth}" if depth else "reader off"
+        print(f"  {label}: " + "; ".join(cells))
 
 
 def _at_threshold(raw: Sequence[RowResult]) -> tuple[Figures, Thresholds, float]:
