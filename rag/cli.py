@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(model=args.model)
     try:
         if args.command == "index":
+            # Its summary names every file skipped, with the reason: the log need not too.
+            logging.getLogger("rag.corpus").setLevel(logging.ERROR)
             assistant = Assistant(args.corpus, args.index_dir, settings, progress=True)
             r = assistant.report
             print(

@@ -135,3 +135,19 @@ def test_ask_prints_plain_text_unless_markdown_is_asked_for(tmp_path, embedder, 
     assert md.returncode == 0, md.stderr
     assert "harbour\\_plan\\.txt" in md.stdout and "\\(the third\\)" in md.stdout
     assert md.stdout.startswith("> Mayor Ilse Varga")
+
+
+def test_index_names_a_bad_file_once_and_indexes_the_rest(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(
+        "Ferry to Koravik\n\nSkipper Ola Brenn said the ferry would sail twice a day.\n",
+        encoding="utf-8",
+    )
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 in Koravik\n\nIt opened.\n".encode("latin-1"))
+    out = rag("--index-dir", str(tmp_path / "index"), "index", str(corpus))
+    assert out.returncode == 0, out.stderr
+    assert "indexed 1 articles" in out.stdout
+    # The summary names it with the reason; the log does not say it a second time.
+    assert out.stderr.count("latin1.txt") == 1, out.stderr
+    assert "skipped latin1.txt: not UTF-8 text" in out.stderr
