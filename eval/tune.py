@@ -58,8 +58,15 @@ DevRows = Mapping[str, Sequence[Row]]  # corpus -> its dev rows
 def _variant(base: Assistant, **changes: Any) -> Assistant:
     settings = replace(base.settings, **changes)
     reader = base.reader if settings.reader else None  # one model, its cache shared
+    # The base has just brought the index up to date: a variant that answers differently
+    # but indexes the same opens it as it is, without reading the corpus folder again.
     return Assistant(
-        base.corpus_dir, base.index_dir, settings, embedder=base.embedder, reader=reader
+        base.corpus_dir,
+        base.index_dir,
+        settings,
+        embedder=base.embedder,
+        reader=reader,
+        build=settings.index != base.settings.index,
     )
 
 
