@@ -137,12 +137,12 @@ def test_ask_prints_plain_text_unless_markdown_is_asked_for(tmp_path, embedder, 
     assert md.stdout.startswith("> Mayor Ilse Varga")
 
 
-def test_index_names_a_bad_file_once_and_indexes_the_rest(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "good.txt").write_text(
-        "Ferry to Koravik\n\nSkipper Ola Brenn said the ferry would sail twice a day.\n",
-        encoding="utf-8",
+def test_index_names_a_bad_file_once_and_indexes_the_rest(tmp_path, write_articles):
+    corpus = write_articles(
+        tmp_path / "corpus",
+        {
+            "good.txt": "Ferry to Koravik\n\nSkipper Ola Brenn said the ferry would sail twice a day.\n"
+        },
     )
     (corpus / "latin1.txt").write_bytes("Caf\xe9 in Koravik\n\nIt opened.\n".encode("latin-1"))
     out = rag("--index-dir", str(tmp_path / "index"), "index", str(corpus))
