@@ -99,7 +99,7 @@ ROLE_NOUNS: dict[str, str] = {
         employee veteran colleague compatriot team-mate teammate rival opponent
         wing prop dj deejay holder co-star comic winner lyricist songwriter
         accountant farmer mogul decathlete heptathlete trainer mentor newscaster
-        newsreader agent magistrate coroner sheriff
+        newsreader agent magistrate coroner sheriff dealer trader broker banker
         """
         )
     },
@@ -194,7 +194,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     boast concede blast slam hail call characterise characterize highlight indicate
     outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
     sum slate counter bemoan chide lambast blame accuse apologise thank congratulate refute
-    single hit
+    single hit make intimate
     """
     )
 )
@@ -214,6 +214,7 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     "sum": ("summed up", "sums up", "sum up", "summing up"),
     "single": ("singled out", "singles out", "single out", "singling out"),
     "hit": ("hit out", "hits out", "hitting out"),
+    "make": ("made it clear", "makes it clear", "make it clear", "making it clear", "made clear"),
     # As nouns these forms are common: "thanks to", "the E-slates", "a counter".
     "thank": ("thanked", "thanking"),
     "slate": ("slated", "slating"),
@@ -291,7 +292,8 @@ NOT_NAMES: frozenset[str] = MONTHS | frozenset(
     )
 )
 
-# Adverbs and conjunctions that open sentences ("Once Lund Rovers…", "Often Tova…"): no
+# Adverbs and conjunctions that open sentences ("Once Lund Rovers…", "Often Tova…"), and
+# adjectives that open a role before a name ("Former Lund Rovers striker Ivo Berg"): no
 # first name where they open a run of capitals, though a name may end with one ("Lee
 # Soon").
 OPENERS: frozenset[str] = frozenset(
@@ -299,7 +301,7 @@ OPENERS: frozenset[str] = frozenset(
         """
     once instead thus otherwise elsewhere nevertheless nonetheless furthermore besides
     unless whether already again together later earlier soon almost often never always
-    overall finally recently whilst
+    overall finally recently whilst former acting interim outgoing fellow
     """
     )
 )

@@ -9,9 +9,10 @@ over the people `rag.analysis.people` found:
 - reported speech ("Hale warned that…", "according to Hale,…", "Hale told reporters
   the plan would fail") is theirs, *reported*;
 - a pronoun subject ("he added") or an epithet ("said the 74-year-old comedian") is
-  someone named earlier in the sentence, else whoever spoke in the three sentences
-  before, else the subject of the sentence before; the gender must fit, and a pronoun
-  that settles it teaches it;
+  someone named earlier in the sentence, else the one person the sentence before names
+  (when no one speaks in it), else whoever spoke in the three sentences before, else the
+  subject of the sentence before; the gender must fit, and a pronoun that settles it
+  teaches it;
 - a quotation running over several sentences is its attributed speaker's throughout,
   and a quotation opening right after someone's words (the same paragraph or the next)
   goes on with them;
@@ -27,7 +28,7 @@ the people finder missed cannot speak.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.analysis.lexicon import (
@@ -53,7 +54,7 @@ _VERB = re.compile(rf"\b(?:{alternation(SPEECH_FORMS)})\b", re.IGNORECASE)
 # "Hale, head of the fund, said", "Hale was quoted as saying".
 _BETWEEN = re.compile(
     r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?)?"
-    r"(?:\s+(?:went\s+on\s+to|goes\s+on\s+to|continued\s+to|has|have|had|also|would|will|could|did|does|do|then|later|"
+    r"(?:\s+(?:went\s+on\s+to|goes\s+on\s+to|continued\s+to|has|have|had|also|would|could|did|does|do|then|later|"
     r"since|again|still|once|earlier|previously|recently|further|himself|herself|however|"
     r"afterwards?|yesterday|today|soon|first|too|"
     r"(?:was|were|is|are)\s+quoted\s+as|always|never|not|\w+ly))*\s*$",
@@ -142,9 +143,11 @@ class _Article:
         return sorted(found, key=lambda m: m.start)
 
     def pronoun(self, gender: str, at: int, speakers: dict[int, int]) -> int | None:
-        """Who "he" or "she" at `at` is: the speaker of the sentence before, else the
-        first person named in it (its subject), going back up to three sentences; the
-        gender must fit, and once a pronoun settles it, the person keeps it."""
+        """Who "he" or "she" at `at` is: someone named before it in its own sentence, else
+        the one person the sentence before names (`_last_named`), else the speaker of the
+        sentence before, else the first person named in it (its subject), going back up
+        to three sentences; the gender must fit, and once a pronoun settles it, the
+        person keeps it."""
 
         def fits(i: int) -> bool:
             p = self.people[i]
@@ -163,6 +166,8 @@ class _Article:
         if found is None and here - 1 in self.unnamed:
             return None
         back = range(here - 1, max(-1, here - 4), -1)
+        if found is None:
+            found = self._last_named(here, gender, speakers, fits)
         if found is None:  # someone who spoke just before
             found = next((speakers[k] for k in back if k in speakers and fits(speakers[k])), None)
         for k in back:  # else the subject of the sentence before
@@ -189,6 +194,42 @@ class _Article:
         if found is not None and gender and not self.people[found].gender:
             self.people[found].gender = gender
         return found
+
+    def _last_named(
+        self, here: int, gender: str, speakers: dict[int, int], fits: Callable[[int], bool]
+    ) -> int | None:
+        """The one person the sentence before names, speaking or not ("But that was not
+        enough for Ms Hale. "…," she said."), looking past sentences that only go on about
+        someone as "he" or "she" ("One woman, Ana Lind, found her sister. She had not seen
+        her for years. "…," she said."); None where the sentence before is someone's words
+        or names more than one person, or where the words at `here` name the person."""
+        k = here - 1
+        while k >= 0 and here - k <= 3 and k not in speakers:
+            s = self.sentences[k]
+            named = {
+                m.person
+                for m in self.mentions
+                if s.start <= m.start < s.end and not self.mask[m.start]
+            }
+            if named:
+                one = next(iter(named))
+                if len(named) == 1 and fits(one) and self.people[one].evidence:
+                    return None if self._named_in(here, one) else one
+                return None
+            opening = re.match(r"\W*(\w+)", self.text[s.start : s.end])
+            if not gender or opening is None or PRONOUNS.get(opening[1].lower()) != gender:
+                return None
+            k -= 1
+        return None
+
+    def _named_in(self, here: int, person: int) -> bool:
+        """Does sentence `here` name the person, even inside its quotation ("Ana can play
+        anywhere," he said: not Ana's words)?"""
+        s = self.sentences[here]
+        p = self.people[person]
+        said = self.text[s.start : s.end]
+        names = {*p.forms, *p.name.split()} - {""}
+        return any(re.search(rf"\b{re.escape(f)}\b", said) for f in names)
 
 
 def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[_Who]:
@@ -273,6 +314,7 @@ _NO_WORDS_AFTER = {
     form: re.compile(after, re.IGNORECASE)
     for base, after in (
         ("rule", r"\s+(?:of(?!\s+hand)|for|through|with)\b"),
+        ("plead", r"\s+(?:not\s+)?(?:guilty|innocent)\b"),
         ("write", rf"\s+(?:a|an|the|his|her|their)\s+(?:[\w'’-]+\s+){{0,3}}?(?:{_WORKS})s?\b"),
     )
     for form in speech_forms(base)
@@ -575,7 +617,8 @@ def _opens_quote(text: str, mask: list[bool], s: Sentence) -> bool:
 
 # "A spokesman said…", "one senior official told…": a person, left unnamed.
 _UNNAMED_PERSON = re.compile(
-    rf"\b(?:a|an|one|another)\s+(?:[\w'’-]+\s+){{0,3}}?(?:{alternation(UNNAMED_SOURCES)})\b",
+    rf"\b(?:a|an|one|another)\s+(?:[\w'’-]+\s+){{0,3}}?"
+    rf"(?:{alternation(UNNAMED_SOURCES | ROLE_NOUNS.keys())})s?\b",
     re.IGNORECASE,
 )
 
