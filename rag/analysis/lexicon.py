@@ -194,7 +194,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     boast concede blast slam hail call characterise characterize highlight indicate
     outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
     sum slate counter bemoan chide lambast blame accuse apologise thank congratulate refute
-    single hit make intimate
+    single hit make intimate confident
     """
     )
 )
@@ -215,6 +215,13 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     "single": ("singled out", "singles out", "single out", "singling out"),
     "hit": ("hit out", "hits out", "hitting out"),
     "make": ("made it clear", "makes it clear", "make it clear", "making it clear", "made clear"),
+    # A view stated with its clause ("Hale is confident the plan will work"); without
+    # one ("confident of a win", "confident.") no words are given (rag.analysis.speakers).
+    "confident": tuple(
+        f"{be} {adjective}"
+        for be in ("is", "was", "remains", "remained")
+        for adjective in ("confident", "convinced", "adamant", "concerned", "optimistic", "hopeful")
+    ),
     # As nouns these forms are common: "thanks to", "the E-slates", "a counter".
     "thank": ("thanked", "thanking"),
     "slate": ("slated", "slating"),

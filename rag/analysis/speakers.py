@@ -315,6 +315,10 @@ _NO_WORDS_AFTER = {
     for base, after in (
         ("rule", r"\s+(?:of(?!\s+hand)|for|through|with)\b"),
         ("plead", r"\s+(?:not\s+)?(?:guilty|innocent)\b"),
+        (
+            "confident",
+            r"\s*(?:[.,;:!?)]|$)|\s+(?:of|about|with|by|in|for|at|after|to|and|but|over|on)\b",
+        ),
         ("write", rf"\s+(?:a|an|the|his|her|their)\s+(?:[\w'’-]+\s+){{0,3}}?(?:{_WORKS})s?\b"),
     )
     for form in speech_forms(base)
