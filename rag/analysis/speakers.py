@@ -358,6 +358,13 @@ _INSIDE_ROLE_PHRASE = re.compile(
     rf"(?:{_ROLE_ALT})\s+$",
     re.IGNORECASE,
 )
+# "The Harbour Trust, which acts for Ana Lind and Tom Ray, said": a name inside a
+# relative clause closed before the verb is not its subject (though "The Harbour, whose
+# real name is Ana Lind, said" names the subject again).
+_INSIDE_RELATIVE = re.compile(
+    r",\s+(?:which|who|whom|where|whose(?!\s+(?:real\s+|full\s+|birth\s+)?name))\b[^,;:\"“”]*$",
+    re.IGNORECASE,
+)
 _PARTICIPLE = re.compile(r"\b\w+(?:ed|en)\b")
 # What stands before a passive participle: a form of "be" ("was", "has been widely"),
 # a comma opening a reduced clause ("…, described as "ridiculous" by Lind"), or a noun
@@ -383,7 +390,13 @@ def _subject_before(
     for m in reversed(mentions):
         end = m.end - s.start
         before = head[: m.start - s.start]
-        if end > len(head) or _INSIDE_PHRASE.search(before) or _INSIDE_ROLE_PHRASE.search(before):
+        if (
+            end > len(head)
+            or _INSIDE_PHRASE.search(before)
+            or _INSIDE_ROLE_PHRASE.search(before)
+            or _INSIDE_RELATIVE.search(before)
+            and head[end:].lstrip().startswith(",")
+        ):
             continue
         gap = head[end:]
         if gap.startswith(("'", "’")):
