@@ -54,6 +54,8 @@ _VERB_FORMS = frozenset(f for f in SPEECH_FORMS if " " not in f)
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _INITIAL_GAP = re.compile(r"^\.?\s$")  # "Ana E. Lind", "Tomas K Vell"
+_NICKNAME_OPEN = re.compile(r" [\"“'‘]")
+_NICKNAME_CLOSE = re.compile(r"[\"”'’] ")
 _ROLE_BEFORE_STOP = frozenset(
     words(
         "the a an of to in on at by for from with and or but as said says told that this is "
@@ -115,6 +117,7 @@ class Run:
     words: tuple[str, ...]
     starts: tuple[int, ...]
     possessive: bool
+    nickname: str = ""  # "Tomas 'Tomi' Vell": Tomi
 
 
 def _capitalised(word: str) -> bool:
@@ -140,9 +143,25 @@ def _runs(text: str) -> list[Run]:
             i += 1
             continue
         j = i
+        kept = [i]
+        nickname = ""
         while j + 1 < len(tokens):
             gap = text[tokens[j][1] : tokens[j + 1][0]]
             word, nxt = tokens[j][2], tokens[j + 1][2]
+            if (
+                j == i  # right after a first name, not inside a headline's capitals
+                and _NICKNAME_OPEN.fullmatch(gap)
+                and j + 2 < len(tokens)
+                and nxt[:1].isupper()
+                and _NICKNAME_CLOSE.fullmatch(text, tokens[j + 1][1], tokens[j + 2][0])
+                and _capitalised(tokens[j + 2][2])
+                and _capitalised(word)
+            ):
+                # "Tomas 'Tomi' Vell", 'Lena "LV" Varga': a nickname inside a name.
+                nickname = nxt
+                j += 2
+                kept.append(j)
+                continue
             # An initial joins what follows ("Ana E. Lind"), unless a full stop there
             # ends a sentence before another name ("…Malcolm X. Ana Lind said").
             joined = gap == " " or (
@@ -161,20 +180,22 @@ def _runs(text: str) -> list[Run]:
                 and text[tokens[j + 1][1] : tokens[j + 2][0]] == " "
             ):
                 j += 1
+                kept.append(j)
                 continue
             break
         # An initial keeps its full stop, as written: "Ana E. Lind".
         words = [
-            t[2] + "." if len(t[2]) == 1 and k < j and text.startswith(".", t[1]) else t[2]
-            for k, t in enumerate(tokens[i : j + 1], start=i)
+            tokens[k][2] + "."
+            if len(tokens[k][2]) == 1 and k < j and text.startswith(".", tokens[k][1])
+            else tokens[k][2]
+            for k in kept
         ]
         possessive = words[-1][-2:] in ("'s", "’s")
         if possessive:
             words[-1] = words[-1][:-2]
         end = tokens[j][1] - (2 if possessive else 0)
-        runs.append(
-            Run(tokens[i][0], end, tuple(words), tuple(t[0] for t in tokens[i : j + 1]), possessive)
-        )
+        starts = tuple(tokens[k][0] for k in kept)
+        runs.append(Run(tokens[i][0], end, tuple(words), starts, possessive, nickname))
         i = j + 1
     return runs
 
@@ -489,11 +510,14 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
         return person_for(parsed.name, parsed.honorific not in ("", *FIRST_NAME_HONORIFICS))
 
     # First the full names, so that a surname met earlier (a headline) still resolves.
+    nicknames: dict[str, int] = {}  # "Tomi" -> the person written "Tomas 'Tomi' Vell"
     for run in runs:
         parsed = _parse(run, text)
         if parsed is None or len(parsed.name) < 2:
             continue
         named.append((parsed, full_name(parsed)))
+        if run.nickname:
+            nicknames.setdefault(run.nickname, named[-1][1])
     kin = _kin(text, runs, named, full, people, person_for)
     mentions: list[Mention] = []
     for run in runs:
@@ -511,7 +535,9 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             if not words:
                 continue
             first = parsed is not None and parsed.honorific in FIRST_NAME_HONORIFICS
-            found = _by_surname(words[-1], full, mentions, run.start, first)
+            found = nicknames.get(words[-1]) if len(words) == 1 else None
+            if found is None:
+                found = _by_surname(words[-1], full, mentions, run.start, first)
             if found is None:
                 if parsed is None:
                     continue
@@ -537,6 +563,8 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
                 person.forms.add(f"{parsed.honorific.capitalize()} {surname}")
             if parsed.title:
                 person.roles.add(parsed.title)
+        if run.nickname and kind == "name":
+            person.forms.add(run.nickname)
         if not (kind == "surname" and first):  # "Sir Tom" is the form, not "Tom"
             person.forms.add(
                 " ".join(words if kind == "surname" or parsed is None else parsed.name)

@@ -104,8 +104,22 @@ def _has_quote(text: str, mask: list[bool], s: Sentence) -> bool:
     words = re.findall(r"[^\W_]+", inside)
     if len(words) >= 2 or (words and mask[s.start]):
         return True
-    # A short quotation in single marks ("called it 'a disgrace'").
-    return bool(re.search(r"(?<!\w)['‘][^'‘’]{3,}?[’'](?!\w)", text[s.start : s.end]))
+    # A short quotation in single marks ("called it 'a disgrace'"), not a nickname inside
+    # a name ("Tomas 'Tomi' Vell").
+    said = text[s.start : s.end]
+    return any(
+        not (
+            _NICKNAME.fullmatch(m.group())
+            and re.search(
+                r"(?:^|[^\w\s]\s*|\b[^\W\d_A-Z][\w'’-]*\s+)[A-Z][\w'’-]* $", said[: m.start()]
+            )
+            and re.match(r" [A-Z]", said[m.end() :])
+        )
+        for m in re.finditer(r"(?<!\w)['‘][^'‘’]{3,}?[’'](?!\w)", said)
+    )
+
+
+_NICKNAME = re.compile(r"['‘][A-Z][^\s'‘’]*['’]")
 
 
 class _Article:
