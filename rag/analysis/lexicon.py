@@ -255,6 +255,9 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
     committee panel organisation organization institution industries industry
     international global worldwide associates brothers bros sons airport port station
     administration conference summit show expo exhibition laboratory hotel restaurant
+    research project initiative investigation rights financial insurance agreement
+    graphics devices broadband computer computers data economy companies products
+    manufacturers internet unit
     """
     )
 )
