@@ -515,6 +515,9 @@ def _open_apposition(gap: str) -> bool:
     whose closing comma is missing, told by the role noun it ends or opens with."""
     m = re.fullmatch(r"\s*,\s+([^,\"“”]{2,80}?)\s*", gap)
     words = m.group(1).lower().split() if m else []
+    owner = re.match(r"the\s+([\w-]+)['’]s?\s", m.group(1).lower()) if m else None
+    if owner and owner.group(1) in ROLE_NOUNS:
+        return False  # "Ana Lind, the singer's agent has confirmed": the agent is someone else
     return any(w in ROLE_NOUNS for w in words[-3:] + words[:3])
 
 
@@ -553,8 +556,8 @@ def _subject_after(
         return None
     for m in mentions:
         gap = art.text[s.start + verb_end : m.start]
-        if m.start < s.start + verb_end:
-            continue
+        if m.start < s.start + verb_end or art.text.startswith(("'", "’"), m.end):
+            continue  # before the verb, or "said Lind's agent Tom Ray": Lind's is not who
         role = _AFTER_VERB_ROLE.match(gap)
         if _AFTER_VERB.match(gap) or role and role.group("role").lower() in ROLE_NOUNS:
             return _Who(m.person, verb_end)
