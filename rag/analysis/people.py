@@ -399,7 +399,11 @@ def _parse(run: Run, text: str) -> _Named | None:
         return None
     if (
         not (honorific or title)
-        and _ORGANISATION_BEFORE.search(text[max(0, run.start - 30) : run.start])
+        and (
+            _ORGANISATION_BEFORE.search(text[max(0, run.start - 30) : run.start])
+            or len(name) >= 2
+            and name[0].lower() in ORGANISATION_NOUNS  # "Consultancy Tova Reed said"
+        )
         and not _surname_used(text, name[-1])
     ):
         return None  # "the insurer Tova Reed said": an organisation's name

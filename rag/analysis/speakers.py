@@ -51,9 +51,11 @@ REPORTED = "reported"
 _ROLE_ALT = alternation(ROLE_NOUNS)
 _VERB = re.compile(rf"\b(?:{alternation(SPEECH_FORMS)})\b", re.IGNORECASE)
 # What may stand between a subject and its verb: "Hale has since repeatedly said",
-# "Hale, head of the fund, said", "Hale was quoted as saying".
+# "Hale, head of the fund, said", "Hale - a former minister - said", "Hale was quoted as
+# saying".
 _BETWEEN = re.compile(
-    r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?)?"
+    r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?"
+    r"|\s+[-–—]\s+[^-–—\"“”]{1,100}?\s+[-–—])?"
     r"(?:\s+(?:went\s+on\s+to|goes\s+on\s+to|continued\s+to|has|have|had|also|would|could|did|does|do|then|later|"
     r"since|again|still|once|earlier|previously|recently|further|himself|herself|however|"
     r"afterwards?|yesterday|today|soon|first|too|"
