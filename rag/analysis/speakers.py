@@ -54,8 +54,11 @@ _VERB = re.compile(rf"\b(?:{alternation(SPEECH_FORMS)})\b", re.IGNORECASE)
 # "Hale, head of the fund, said", "Hale - a former minister - said", "Hale was quoted as
 # saying".
 _BETWEEN = re.compile(
-    r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?"
+    r"^(?:\s*,(?:[^,\"“”]{1,150},){1,3}|\s*,|\s*,?\s+(?:from|of|at)\s+[^,\"“”]{1,60}?,?"
     r"|\s+[-–—]\s+[^-–—\"“”]{1,100}?\s+[-–—])?"
+    # "Hale on Friday told…", "Hale last week said…"
+    r"(?:\s+(?:on|last|this|late|early)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|week|month|year|night|morning|afternoon|evening))?"
     r"(?:\s+(?:went\s+on\s+to|goes\s+on\s+to|continued\s+to|has|have|had|also|would|could|did|does|do|then|later|"
     r"since|again|still|once|earlier|previously|recently|further|himself|herself|however|"
     r"afterwards?|yesterday|today|soon|first|too|"
@@ -331,6 +334,7 @@ _NO_WORDS_AFTER = {
     for base, after in (
         ("rule", r"\s+(?:of(?!\s+hand)|for|through|with)\b"),
         ("plead", r"\s+(?:not\s+)?(?:guilty|innocent)\b"),
+        ("agree", r"\s+to\s+(?!that\b)"),  # "agreed to assist", "agreed to a deal": no words
         (
             "confident",
             r"\s*(?:[.,;:!?)]|$)|\s+(?:of|about|with|by|in|for|at|after|to|and|but|over|on)\b",
@@ -440,7 +444,13 @@ def _subject_before(
     if (
         first is not None
         and re.search(r"\b(?:and|but)\s+$", head)
-        and not re.search(r"[,;\"“”]", head[first[1] :])
+        and not re.search(r"[;\"“”]", head[first[1] :])
+        # "Hale, of the Lund Players, was at a gig but said…": commas too, when no one
+        # else is named on the way
+        and (
+            "," not in head[first[1] :]
+            or not any(first[1] <= m.start - s.start < len(head) for m in mentions)
+        )
     ):
         return _Who(first[0], first[1])
     p = _PRONOUN_SUBJECT.search(head)
