@@ -257,7 +257,7 @@ ORGANISATION_WORDS: frozenset[str] = frozenset(
     administration conference summit show expo exhibition laboratory hotel restaurant
     research project initiative investigation rights financial insurance agreement
     graphics devices broadband computer computers data economy companies products
-    manufacturers internet unit
+    manufacturers internet unit boerse börse bourse ag gmbh sa spa nv banque banco
     """
     )
 )
