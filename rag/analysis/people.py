@@ -346,6 +346,14 @@ def _parse(run: Run, text: str) -> _Named | None:
         w.lower() in ("the", "a", "an") for w in words[:k]
     )
     honorific = ""
+    later = [
+        j
+        for j in range(k + 1, len(words) - 1)
+        if words[j].lower().rstrip(".") in HONORIFICS
+        and words[j].lower() not in FIRST_NAME_HONORIFICS  # "Crown Prince Ivo"
+    ]
+    if later and not any(_is_role(w.lower()) for w in words[k : later[0]]):
+        k = later[0]  # "Commenting Mr Hale", "California Mr Hale": the name starts at "Mr"
     if k < len(words) and words[k].lower().rstrip(".") in HONORIFICS:
         honorific = words[k].lower().rstrip(".")
         k += 1

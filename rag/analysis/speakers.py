@@ -565,7 +565,7 @@ def _subject_after(
     """The subject after an inverted verb: '"…," said Hale' / ', said the minister'."""
     before = art.text[s.start : s.start + len(head)]
     if not re.search(r"[,\"“”’]\s*$", before):
-        return None
+        return _closing_name(art, s, head, verb_end, mentions)
     for m in mentions:
         gap = art.text[s.start + verb_end : m.start]
         if m.start < s.start + verb_end or art.text.startswith(("'", "’"), m.end):
@@ -587,6 +587,23 @@ def _subject_after(
     if other and re.match(r"\s+(?:the|a|an|its|his|her|their)?\s*[\w'’-]+", tail):
         return _Who(None, verb_end)
     return None
+
+
+def _closing_name(
+    art: _Article, s: Sentence, head: str, verb_end: int, mentions: list[Mention]
+) -> _Who | None:
+    """ "…have educational elements said Mr Hale.": an inverted "said" whose comma the
+    copy dropped, told by the name right after it closing the sentence."""
+    verb = art.text[s.start + len(head) : s.start + verb_end].lower()
+    if verb not in ("said", "says", "added") or len(re.findall(r"\w+", head)) < 6:
+        return None
+    after = [m for m in mentions if m.start >= s.start + verb_end]
+    if not after or not re.fullmatch(r"\s+", art.text[s.start + verb_end : after[0].start]):
+        return None
+    rest = art.text[after[0].end : s.end]
+    if not re.fullmatch(r"[.!?]?\s*|,\s+[^\"“”]{0,120}[.!?]\s*", rest):
+        return None
+    return _Who(after[0].person, verb_end)
 
 
 def _quoted_before(
