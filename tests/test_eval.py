@@ -45,14 +45,17 @@ FLOORS = {
     },
     "bbc": {
         "first_quote_speaker": 0.87,
-        "hit3": 0.81,
-        "mrr": 0.74,
+        "hit3": 0.83,
+        "mrr": 0.76,
         "source_recall3": 0.92,
         # 0.6 until the test split grew by 35 rows of fresh stories, whose near misses
         # are harder (2 of 9 refused); see the commit that lowered it. 0.606 measured
         # with the names evidence; 0.576 since "Eventually Asimo" is no person (a near
-        # miss about the robot had been refused by the gate for that person's words).
-        "abstain_recall": 0.57,
+        # miss about the robot had been refused by the gate for that person's words);
+        # 0.545 since '"...," said <band>'s <name>' is the named person's (the labelled
+        # sentences of that story went 8 -> 13 of 13 right), which gives the person of
+        # one near miss more of their own words, and the speaker gate lets it pass.
+        "abstain_recall": 0.54,
         "verbatim": 1.0,
     },
 }
@@ -63,7 +66,7 @@ FLOORS = {
 CEILINGS = {"seeds": {"false_abstain": 0.14}, "bbc": {"false_abstain": 0.05}}
 # Speaker attribution on the labelled sentences of each test split (the seeds' labels
 # carry no split: all of them count).
-SPEAKER_FLOORS = {"seeds": (0.9, 0.78), "bbc": (0.91, 0.87)}  # (precision, recall)
+SPEAKER_FLOORS = {"seeds": (0.93, 0.83), "bbc": (0.95, 0.90)}  # (precision, recall)
 NAMES = [c.name for c in CORPORA]
 
 
