@@ -432,26 +432,30 @@ def test_a_role_names_whoever_the_article_gave_it_with_its_words_in_order():
 
 def test_who_he_is_after_a_sentence_naming_one_person_and_acts_that_give_no_words():
     """ "He said" after a sentence naming one person is theirs, not an earlier speaker's,
-    unless the quotation names them (then it is about them); a "he said" after an unnamed
-    dealer's words is the dealer's; "will announce" and "pleaded guilty" give no words,
-    "made it clear" and "intimated" do; "Former" opens a role, not a name."""
+    unless the quotation names them (then it is about them) or the sentence before is
+    someone's words; a "he said" after an unnamed trader's words is the trader's; "will
+    announce" and "pleaded guilty" give no words, "made it clear" and "intimated" do;
+    "Former" opens a role, not a name."""
     text = (
         "Ferry strike ends\n\n"
         '"We are back at work," said union leader Ana Lind. '
-        "But the deal was not enough for Tomas Brenner. "
+        "The deal did little for ferry owner Tomas Brenner. "
         '"The owners have won," he said.\n\n'
         "Ivo Saar, the ferry captain, said the boats would run on Monday. "
-        "Per Holm took the first crossing. "
+        "Engineer Per Holm took the first crossing. "
         '"Per has earned it," he said.\n\n'
         '"Fares will not rise," said Karl Dorn, an analyst at Orchard Bank. '
-        "However, one dealer, who asked not to be named, told reporters the shares were weak. "
+        "One trader, speaking anonymously, told reporters the shares were weak. "
         '"It has been a hard year," he said.\n\n'
-        "Port director Lena Varga will announce the timetable on Friday. "
+        "Port director Lena Varga will announce the new fares on Friday. "
         "Mr Dorn has pleaded not guilty to a separate charge. "
         "Mr Saar made it clear that the crew would not strike again. "
         "Mr Brenner intimated that he would appeal.\n\n"
-        "Former Sorvik Rovers striker Tom Ray said he was glad. "
-        '"It is a good day," he added.\n'
+        "Former Sorvik defender Tom Ray said he was glad. "
+        '"It is a good day," he added.\n\n'
+        '"We sail at dawn," said Mr Saar. '
+        'The union says Mr Holm "has worked for years without a rise". '
+        '"He deserves it," he said.\n'
     )
     table = attributed(text)
     assert speaker(table, '"The owners have won,"') == ("Tomas Brenner", "direct")
@@ -461,61 +465,79 @@ def test_who_he_is_after_a_sentence_naming_one_person_and_acts_that_give_no_word
     assert speaker(table, "Mr Dorn has pleaded") == (None, None)
     assert speaker(table, "Mr Saar made it clear") == ("Ivo Saar", "reported")
     assert speaker(table, "Mr Brenner intimated") == ("Tomas Brenner", "reported")
-    assert speaker(table, "Former Sorvik Rovers striker") == ("Tom Ray", "reported")
+    assert speaker(table, "Former Sorvik defender") == ("Tom Ray", "reported")
     assert "Former Sorvik" not in {p.name for p in find_people(text)[0]}
+    # The union's words stand between: "he" is the last to speak, not Mr Holm.
+    assert speaker(table, '"He deserves it,"') == ("Ivo Saar", "direct")
 
 
 def test_a_view_stated_with_its_clause_is_reported_and_a_mood_is_not():
-    """ "Lind is confident she can win" reports her view; "Lind was confident of a win"
-    and "Lind was hopeful." give no words."""
+    """ "Lind is confident the team will qualify" reports her view; "confident of a win"
+    and "remained hopeful." give no words; "made clear progress" is no speech, and a
+    view's subject stands before it ("The club is confident Ana Lind will stay" is the
+    club's)."""
     text = (
         "Lind eyes title\n\n"
-        "Sprinter Ana Lind is confident she can win in Sorvik. "
+        "Sprinter Ana Lind is confident the team will qualify. "
         "Coach Tomas Brenner was concerned that the track was wet. "
-        "Per Holm was confident of a medal. Ivo Saar remained hopeful.\n"
+        "Per Holm was confident of a medal. Ivo Saar remained hopeful. "
+        "Ana Lind made clear progress in the heats. "
+        "The club, however, is confident Ana Lind will stay.\n"
     )
     table = attributed(text)
     assert speaker(table, "Sprinter Ana Lind") == ("Ana Lind", "reported")
     assert speaker(table, "Coach Tomas Brenner") == ("Tomas Brenner", "reported")
     assert speaker(table, "Per Holm was confident") == (None, None)
     assert speaker(table, "Ivo Saar remained") == (None, None)
+    assert speaker(table, "Ana Lind made clear progress") == (None, None)
+    assert speaker(table, "The club, however,") == (None, None)
 
 
 def test_a_name_inside_a_relative_clause_before_the_verb_is_not_its_subject():
     """ "The Harbour Trust, which acts for Ana Lind, said" is the trust's word; "Tom Ray,
-    who coaches Ivo Saar, said" is Tom Ray's; a clause the verb stands in ("…, which Ms
+    who trains Ivo Saar, said" is Tom Ray's; a clause the verb stands in ("…, which Ms
     Lind described as "a gift"") and a stage name ("The Fox, whose real name is Per Holm,
-    said") still give the name."""
+    said") still give the name, and so does a "whose" or "where" clause whose subject
+    the name is."""
     text = (
         "Harbour case\n\n"
         "Sprinter Ana Lind won in Sorvik. "
         "The Harbour Trust, which acts for Ana Lind and Ivo Saar, said the case would go on. "
         "Coach Tom Ray, who trains Ivo Saar, said he was pleased. "
         'She won the cup, which Ms Lind described as "a gift". '
-        "The Fox, whose real name is Per Holm, told reporters he would sing.\n"
+        "The Fox, whose real name is Per Holm, told reporters he would sing. "
+        "It was a blow for Varna Rovers, whose striker Lena Varga, 24, said the club had "
+        "let her down.\n"
     )
     table = attributed(text)
     assert speaker(table, "The Harbour Trust") == (None, None)
     assert speaker(table, "Coach Tom Ray") == ("Tom Ray", "reported")
     assert speaker(table, "She won the cup") == ("Ana Lind", "direct")
     assert speaker(table, "The Fox") == ("Per Holm", "reported")
+    assert speaker(table, "It was a blow") == ("Lena Varga", "reported")
 
 
 def test_a_nickname_inside_a_name_is_one_of_its_forms_and_no_quotation():
     """ "Tomas 'Tomi' Vell" is Tomas Vell, and "Tomi said" is his; "Lena "LV" Varga" is
-    Lena Varga; the marks around a nickname quote nobody, while "'a disgrace'" does."""
+    Lena Varga; the marks around a nickname quote nobody, while "'a disgrace'" does; a
+    nickname that is a word ("Head") names no one before a noun, and a headline's quoted
+    word or a one-letter "N" is no nickname."""
     text = (
         "Tomi says sorry\n\n"
         "Tomas 'Tomi' Vell has apologised to the fans. "
         'Tomi said: "I was wrong." '
         'Lena "LV" Varga, chair of the Sorvik club, said: "We accept it." '
         "Varga added that the matter was closed. "
-        "Per Holm called the apology 'a disgrace'.\n"
+        "Per Holm called the apology 'a disgrace'. "
+        'The wrestler Ivo "Head" Saar won. '
+        "Head coach Karl Dorn was at ringside and said the bout was fair. "
+        "Lund 'N' Roses said the dates were set.\n"
     )
     people, _ = find_people(text)
     by = {p.name: p for p in people}
-    assert {"Tomas Vell", "Lena Varga"} <= set(by)
+    assert {"Tomas Vell", "Lena Varga", "Ivo Saar"} <= set(by)
     assert "Tomi" in by["Tomas Vell"].forms and "LV" in by["Lena Varga"].forms
+    assert "Lund Roses" not in by
     table = attributed(text)
     assert speaker(table, "Tomi says sorry") == ("Tomas Vell", "reported")
     assert speaker(table, "Tomas 'Tomi' Vell") == ("Tomas Vell", "reported")
@@ -523,6 +545,11 @@ def test_a_nickname_inside_a_name_is_one_of_its_forms_and_no_quotation():
     assert speaker(table, 'Lena "LV" Varga') == ("Lena Varga", "direct")
     assert speaker(table, "Varga added") == ("Lena Varga", "reported")
     assert speaker(table, "Per Holm called") == ("Per Holm", "direct")
+    assert speaker(table, "Head coach Karl Dorn") == ("Karl Dorn", "reported")
+    headline = (
+        "Lind 'Happy' With Win\n\nAna Lind won in Sorvik. \"It was a great day,\" she said.\n"
+    )
+    assert speaker(attributed(headline), '"It was a great day,"') == ("Ana Lind", "direct")
     registry = People(
         [
             (
@@ -538,86 +565,98 @@ def test_a_nickname_inside_a_name_is_one_of_its_forms_and_no_quotation():
 
 def test_words_of_research_bodies_and_firms_make_a_run_of_capitals_no_person():
     """ "Orvik Research", "the Lund Intelligence Unit", "Varna Financial": bodies, whose
-    words are no one's; the person who speaks for them is still theirs."""
+    words are no one's; the person who speaks for them is still theirs, and a role inside
+    the capitals ("Research Fellow Ana Lind") leaves the name."""
     text = (
-        "Broadband grows\n\n"
-        "A study by analysts Orvik Research suggested that broadband was growing. "
-        "Varna Financial said it could not yet assess the cost. "
-        "Prices could triple, according to the Lund Intelligence Unit's Mr Hale. "
-        '"That way the firm wins," he told reporters.\n'
+        "Ferries grow\n\n"
+        "A survey by Orvik Research found that ferry use was rising. "
+        "Varna Financial said losses would be small. "
+        "Fares could fall, according to the Lund Intelligence Unit's Mr Hale. "
+        '"That way the firm wins," he told reporters. '
+        "Research Fellow Ana Lind said the survey was sound.\n"
     )
     names = {p.name for p in find_people(text)[0]}
     assert not names & {"Orvik Research", "Varna Financial", "Intelligence Unit"}
     bodies = "Lund Boerse told reporters the plan was sound. Varna Banque said talks went on.\n"
     assert find_people(bodies)[0] == []
     table = attributed(text)
-    assert speaker(table, "A study by analysts") == (None, None)
     assert speaker(table, "Varna Financial said") == (None, None)
     assert speaker(table, '"That way the firm wins,"') == ("Mr Hale", "direct")
+    assert speaker(table, "Research Fellow Ana Lind") == ("Ana Lind", "reported")
 
 
 def test_whose_agent_speaks_is_not_who_speaks():
-    """'"…," said Lind's agent Tom Ray' is Tom Ray's; "Ana Lind is to wed Per Holm, the
-    singer's agent has confirmed" is no one's named (the agent is neither of them)."""
+    """'"…," said Lind's manager Tom Ray' is Tom Ray's; "Ana Lind will wed Per Holm, the
+    actor's spokesman has confirmed" is no one's named (the spokesman is neither)."""
     text = (
         "Lind to wed\n\n"
-        "Pop star Ana Lind is to marry music executive Per Holm, the singer's agent has "
-        "confirmed. "
-        '"No date has been set," said Lind\'s agent Tom Ray. '
-        '"We are all very excited," said Sorvik Rovers\' Ivo Saar.\n'
+        "Actor Ana Lind will wed banker Per Holm, the actor's spokesman has confirmed. "
+        '"The tour goes on," said Lind\'s manager Tom Ray. '
+        '"It was a long night," said Sorvik Rovers\' Ivo Saar.\n'
     )
     table = attributed(text)
-    assert speaker(table, "Pop star Ana Lind") == (None, None)
-    assert speaker(table, '"No date has been set,"') == ("Tom Ray", "direct")
-    assert speaker(table, '"We are all very excited,"') == ("Ivo Saar", "direct")
+    assert speaker(table, "Actor Ana Lind") == (None, None)
+    assert speaker(table, '"The tour goes on,"') == ("Tom Ray", "direct")
+    assert speaker(table, '"It was a long night,"') == ("Ivo Saar", "direct")
 
 
 def test_a_parenthesis_between_dashes_and_an_organisation_noun_opening_a_name():
-    """ "Mr Hale - himself a former minister - said" is Hale's; "Consultancy Tova Reed of
-    Varna estimates" is a firm's."""
+    """ "Mr Hale - himself a former minister - said" is Hale's; "Consultancy Tova Reed
+    predicts…" is a firm's."""
     text = (
-        "Fund warns\n\n"
-        "Fund manager Ana Hale - the club's largest investor - said she would invest more. "
-        '"It is a fair offer," Tom Ray - then adviser to the board - told reporters. '
-        "Consultancy Tova Reed of Varna estimates that sales will double.\n"
+        "Ferry shares\n\n"
+        "Investor Ana Hale - who owns a tenth of the line - said she would sell. "
+        '"The price is wrong," Tom Ray - at the time chair of the line - told reporters. '
+        "Consultancy Tova Reed predicts a fall in sales.\n"
     )
     table = attributed(text)
-    assert speaker(table, "Fund manager Ana Hale") == ("Ana Hale", "reported")
-    assert speaker(table, '"It is a fair offer,"') == ("Tom Ray", "direct")
+    assert speaker(table, "Investor Ana Hale") == ("Ana Hale", "reported")
+    assert speaker(table, '"The price is wrong,"') == ("Tom Ray", "direct")
     assert speaker(table, "Consultancy Tova Reed") == (None, None)
     assert "Tova Reed" not in {p.name for p in find_people(text)[0]}
 
 
 def test_time_words_before_the_verb_a_verb_coordinated_after_commas_and_agreeing_to_act():
     """ "Ana Hale on Friday told…" is hers; "Tom Ray, of the Lund Players, was away but
-    said…" is his; '"…," Ivo Saar, from the Varna Guild (VG) told…' is his; "agreed to
-    buy" gives no words."""
+    said…" is his, while "…, and her coach was furious but said…" is not Lind's; '"…,"
+    Ivo Saar, from the Varna Guild (VG) told…' is his; "agreed to buy" gives no words,
+    "agreed to some extent that" does."""
     text = (
         "Guild deal\n\n"
-        "Chief executive Ana Hale on Friday told reporters that the bid had failed. "
-        "Tom Ray, of the Lund Players, was playing another gig but said he would come. "
+        "Guild chief Ana Hale on Friday told reporters that the bid had failed. "
+        "Tom Ray, of the Lund Players, was away on tour but said he would come. "
+        "Ana Lind missed the final with a knee injury, and her coach was furious but said "
+        "she would be back. "
         '"It is a good deal," Ivo Saar, from the Varna Guild (VG) told the radio. '
-        "Per Holm has agreed to buy a third of the guild.\n"
+        "Per Holm has agreed to buy a third of the guild. "
+        "Karl Dorn agreed to some extent that the price was high.\n"
     )
     table = attributed(text)
-    assert speaker(table, "Chief executive Ana Hale") == ("Ana Hale", "reported")
+    assert speaker(table, "Guild chief Ana Hale") == ("Ana Hale", "reported")
     assert speaker(table, "Tom Ray, of the") == ("Tom Ray", "reported")
+    assert speaker(table, "Ana Lind missed") == (None, None)
     assert speaker(table, '"It is a good deal,"') == ("Ivo Saar", "direct")
     assert speaker(table, "Per Holm has agreed") == (None, None)
+    assert speaker(table, "Karl Dorn agreed") == ("Karl Dorn", "reported")
 
 
-def test_a_word_before_an_honorific_and_a_dropped_comma_before_an_inverted_said():
-    """ "Commenting Mr Hale said…" is Mr Hale's; "…have educational elements said Tom Ray,
-    head of the guild." is Tom Ray's though the copy dropped the comma."""
+def test_a_participle_before_an_honorific_and_a_dropped_comma_before_an_inverted_said():
+    """ "Answering Mr Hale said…" is Mr Hale's; "…no reason to wait said Tom Ray, head of
+    the guild." is Tom Ray's though the copy dropped the comma; "…said Per Holm, 45, had
+    been charged" reports about him, and "…has added Ivo Saar." adds him to a team."""
     text = (
-        "Games in class\n\n"
-        "Commenting Mr Hale said games must be clearly marked. "
-        "Already there are games on the market that have educational elements said Tom "
-        "Ray, head of the Lund guild.\n"
+        "Fares\n\n"
+        "Answering Mr Hale said the fares must rise. "
+        "There is no reason to wait any longer for the new ferry said Tom Ray, head of the "
+        "Lund guild. "
+        "A spokesman for the Sorvik police force said Per Holm, 45, had been charged. "
+        "For the final in Sorvik next week the coach has added Ivo Saar.\n"
     )
     table = attributed(text)
-    assert speaker(table, "Commenting Mr Hale") == ("Mr Hale", "reported")
-    assert speaker(table, "Already there are games") == ("Tom Ray", "reported")
+    assert speaker(table, "Answering Mr Hale") == ("Mr Hale", "reported")
+    assert speaker(table, "There is no reason") == ("Tom Ray", "reported")
+    assert speaker(table, "A spokesman for") == (None, None)
+    assert speaker(table, "For the final") == (None, None)
 
 
 def _assert_engine_never_writes(pattern: re.Pattern) -> None:
@@ -657,9 +696,9 @@ def test_no_person_of_the_bbc_eval_is_written_into_the_engine():
 # sentence splitting changes, an index built before must be analysed again, so SPLITTER
 # must change with it. Record the new version's fingerprints here when it does.
 ANALYSED = {
-    "syntok+rules-3, people-23, speakers-19": {
+    "syntok+rules-3, people-24, speakers-19": {
         "seeds": "d86d94be9f934ac6",
-        "bbc": "dea73a88084937ff",
+        "bbc": "e8ef5326ab8d355a",
     },
 }
 

@@ -99,7 +99,8 @@ ROLE_NOUNS: dict[str, str] = {
         employee veteran colleague compatriot team-mate teammate rival opponent
         wing prop dj deejay holder co-star comic winner lyricist songwriter
         accountant farmer mogul decathlete heptathlete trainer mentor newscaster
-        newsreader agent magistrate coroner sheriff dealer trader broker banker
+        newsreader agent magistrate coroner sheriff dealer trader broker banker fellow
+        ombudsman coordinator co-ordinator
         """
         )
     },
@@ -214,7 +215,15 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     "sum": ("summed up", "sums up", "sum up", "summing up"),
     "single": ("singled out", "singles out", "single out", "singling out"),
     "hit": ("hit out", "hits out", "hitting out"),
-    "make": ("made it clear", "makes it clear", "make it clear", "making it clear", "made clear"),
+    # "made clear progress" is no speech: "made clear" counts with "that" only.
+    "make": (
+        "made it clear",
+        "makes it clear",
+        "make it clear",
+        "making it clear",
+        "made clear that",
+        "makes clear that",
+    ),
     # A view stated with its clause ("Hale is confident the plan will work"); without
     # one ("confident of a win", "confident.") no words are given (rag.analysis.speakers).
     "confident": tuple(

@@ -55,6 +55,12 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _INITIAL_GAP = re.compile(r"^\.?\s$")  # "Ana E. Lind", "Tomas K Vell"
 _NICKNAME_OPEN = re.compile(r" [\"“'‘]")
+# What follows a name standing alone: punctuation, a possessive, or a verb.
+_NAME_THEN = re.compile(
+    r"(?:['’]s?\b|\s*[,.;:!?)\"”]|\s*$|\s+(?:is|was|has|had|have|will|would|could|can|did|does|"
+    rf"also|then|later|said|told|{alternation(f for f in SPEECH_FORMS if ' ' not in f)}|\w+s|\w+ed)\b)",
+    re.IGNORECASE,
+)
 _NICKNAME_CLOSE = re.compile(r"[\"”'’] ")
 _ROLE_BEFORE_STOP = frozenset(
     words(
@@ -149,13 +155,19 @@ def _runs(text: str) -> list[Run]:
             gap = text[tokens[j][1] : tokens[j + 1][0]]
             word, nxt = tokens[j][2], tokens[j + 1][2]
             if (
-                j == i  # right after a first name, not inside a headline's capitals
+                not nickname
                 and _NICKNAME_OPEN.fullmatch(gap)
                 and j + 2 < len(tokens)
+                and len(nxt) >= 2
                 and nxt[:1].isupper()
                 and _NICKNAME_CLOSE.fullmatch(text, tokens[j + 1][1], tokens[j + 2][0])
                 and _capitalised(tokens[j + 2][2])
                 and _capitalised(word)
+                # right after a first name (a role or an honorific may open the run),
+                # and the surname ends it: not inside a headline's capitals ("Lind
+                # 'Happy' With Win")
+                and all(_is_role(t[2].lower()) or t[2].lower() in HONORIFICS for t in tokens[i:j])
+                and not _name_follows(tokens, j + 2, text)
             ):
                 # "Tomas 'Tomi' Vell", 'Lena "LV" Varga': a nickname inside a name.
                 nickname = nxt
@@ -346,14 +358,17 @@ def _parse(run: Run, text: str) -> _Named | None:
         w.lower() in ("the", "a", "an") for w in words[:k]
     )
     honorific = ""
-    later = [
-        j
-        for j in range(k + 1, len(words) - 1)
-        if words[j].lower().rstrip(".") in HONORIFICS
-        and words[j].lower() not in FIRST_NAME_HONORIFICS  # "Crown Prince Ivo"
-    ]
-    if later and not any(_is_role(w.lower()) for w in words[k : later[0]]):
-        k = later[0]  # "Commenting Mr Hale", "California Mr Hale": the name starts at "Mr"
+    # "Answering Mr Hale said…": a participle opening the sentence is no part of the name
+    # that starts at the honorific after it ("the comedy Little Miss Varna" is no
+    # one's; "Crown Prince Ivo" keeps its title).
+    if (
+        k + 2 < len(words)
+        and words[k].lower().endswith(("ing", "ed"))
+        and words[k + 1].lower().rstrip(".") in HONORIFICS
+        and words[k + 1].lower() not in FIRST_NAME_HONORIFICS
+        and _SENTENCE_START.search(text[max(0, run.start - 3) : run.start])
+    ):
+        k += 1
     if k < len(words) and words[k].lower().rstrip(".") in HONORIFICS:
         honorific = words[k].lower().rstrip(".")
         k += 1
@@ -547,7 +562,14 @@ def find_people(text: str) -> tuple[list[Person], list[Mention]]:
             if not words:
                 continue
             first = parsed is not None and parsed.honorific in FIRST_NAME_HONORIFICS
-            found = nicknames.get(words[-1]) if len(words) == 1 else None
+            # A lone nickname is the person where it stands as a name does: before a
+            # verb or a stop ("Tomi said", "Tomi signs for Lund"), not before a
+            # noun ("Head coach Per Holm" for Tom "Head" Ray).
+            found = (
+                nicknames.get(words[-1])
+                if len(words) == 1 and _NAME_THEN.match(text, run.end)
+                else None
+            )
             if found is None:
                 found = _by_surname(words[-1], full, mentions, run.start, first)
             if found is None:
