@@ -100,7 +100,7 @@ ROLE_NOUNS: dict[str, str] = {
         wing prop dj deejay holder co-star comic winner lyricist songwriter
         accountant farmer mogul decathlete heptathlete trainer mentor newscaster
         newsreader agent magistrate coroner sheriff dealer trader broker banker fellow
-        ombudsman coordinator co-ordinator
+        ombudsman coordinator co-ordinator controller
         """
         )
     },
@@ -195,7 +195,7 @@ SPEECH_VERBS: tuple[str, ...] = tuple(
     boast concede blast slam hail call characterise characterize highlight indicate
     outline plead propose recommend urge worry wonder announce clarify signal foresee express see play voice refer cite mention recount
     sum slate counter bemoan chide lambast blame accuse apologise thank congratulate refute
-    single hit make intimate confident
+    single hit make intimate confident continue hint
     """
     )
 )
@@ -227,8 +227,9 @@ IRREGULAR_FORMS: dict[str, tuple[str, ...]] = {
     # A view stated with its clause ("Hale is confident the plan will work"); without
     # one ("confident of a win", "confident.") no words are given (rag.analysis.speakers).
     "confident": tuple(
-        f"{be} {adjective}"
+        f"{be}{no} {adjective}"
         for be in ("is", "was", "remains", "remained")
+        for no in ("", " not")
         for adjective in ("confident", "convinced", "adamant", "concerned", "optimistic", "hopeful")
     ),
     # As nouns these forms are common: "thanks to", "the E-slates", "a counter".

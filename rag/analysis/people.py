@@ -183,8 +183,14 @@ def _runs(text: str) -> list[Run]:
             )
             if not joined or _POSSESSIVE.search(word) and word[-2:] in ("'s", "’s"):
                 break
-            if nxt.lower() in _VERB_FORMS:
-                break  # "Hale Says Talks Will Go On": the name stops at the verb
+            if nxt.lower() in _VERB_FORMS and (
+                j + 2 >= len(tokens)
+                or _name_follows(tokens, j + 1, text)
+                or nxt.lower().endswith("ing")  # "Advance Warning" names no one either
+            ):
+                # "Hale Says Talks Will Go On": in a headline's capitals the name stops at
+                # the verb; "Ivo Voice said" is a name.
+                break
             if _capitalised(nxt) or (
                 nxt in NAME_PARTICLES
                 and j + 2 < len(tokens)
@@ -709,14 +715,17 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”‘’'(\n–—-]\s*|\n)$")
 
 def _drop_opener(run: Run, text: str) -> Run:
     """ "Will Lund Fall?" at a sentence's start: a first word the article also writes in
-    lower case ("will") opens the sentence; it is no first name. So does one before a
+    lower case ("will") opens the sentence; it is no first name; nor is a speech verb
+    before a name the article uses without it ("Said Hale: "…""). So does one before a
     full name the article writes without it ("Defiant Ana Lind" where "Ana Lind" stands
     elsewhere)."""
     if len(run.words) < 2 or not _SENTENCE_START.search(text[max(0, run.start - 3) : run.start]):
         return run
     first = run.words[0]
     lower = re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text)
-    if not (lower or _derived(first) or len(run.words) > 2 and _named_without(run, text)):
+    # "Said Hale: "…"": an inverted speech verb, where the article names Hale elsewhere
+    spoken = first.lower() in _VERB_FORMS and _named_without(run, text)
+    if not (lower or spoken or _derived(first) or len(run.words) > 2 and _named_without(run, text)):
         return run
     return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
 

@@ -305,8 +305,9 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
             )
             found.append(_Who(who.person, verb.start(), trailing, opens))
     first = _sentence_subject(art, s, mentions)
-    if first is not None and colon and not found and colon.start() > first[1]:
-        # "Hale was at a loss to explain it: "I suppose…"": the subject's words.
+    if first is not None and colon and not found and colon.start() >= first[1]:
+        # "Hale was at a loss to explain it: "I suppose…"": the subject's words; so are
+        # those after a name and its colon alone ("Harbour chief Ana Lind: "…"").
         found.append(_Who(first[0], colon.start(), False))
     for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
         # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
@@ -347,6 +348,16 @@ _NO_WORDS_AFTER = {
     for base, after in (
         ("rule", r"\s+(?:of(?!\s+hand)|for|through|with)\b"),
         ("plead", r"\s+(?:not\s+)?(?:guilty|innocent)\b"),
+        # "continued to rise", "continued his run": words only before a quotation or a stop
+        ("continue", r"\s+(?![\"“])\S"),
+        ("urge", r"\s+to\b"),  # "Lind urged to stay" (a headline's passive): no words
+        # "claimed the title", "claimed victory": a prize, not words
+        (
+            "claim",
+            r"\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[\w'’-]+\s+){0,2}?"
+            r"(?:award|title|prize|victory|win|trophy|medal|crown|record|lead|place|spot|"
+            r"seat|scalp|honours?|gold|silver|bronze|points?|wickets?|goals?)s?\b",
+        ),
         # "agreed to help", "agreed to a deal": no words ("agreed to some extent that" is)
         ("agree", r"\s+to\s+(?!that\b|(?:some|an?|a\s+large|a\s+certain)\s+(?:extent|degree)\b)"),
         (
@@ -447,7 +458,8 @@ def _subject_before(
             )
         ):
             if art.people[m.person].evidence:
-                return _Who(m.person, m.start - s.start)
+                lead = _joined_before(art, s, m, mentions)
+                return _Who(lead.person, lead.start - s.start)
             # A name of capitals alone may end an apposition ("Ada Holm, vice president,
             # Harbour Systems, said"): a person named before it with more to go on wins.
             fallback = fallback or _Who(m.person, m.start - s.start)
@@ -579,6 +591,23 @@ def _names_no_one(subject: str) -> bool:
     return 0 < len(words) <= 6 and not re.search(r"[\"“”]", subject)
 
 
+def _joined_before(art: _Article, s: Sentence, m: Mention, mentions: list[Mention]) -> Mention:
+    """The first of two people joined as one subject ("Chancellor Ana Lind and Prime
+    Minister Tom Ray voiced concerns"): their words are given to the first named."""
+    earlier = [o for o in mentions if o.end <= m.start]
+    if not earlier:
+        return m
+    o = earlier[-1]
+    between = art.text[o.end : m.start]
+    if _JOINED.fullmatch(between) and art.people[o.person].evidence and o.person != m.person:
+        return o
+    return m
+
+
+# " and ", " and Prime Minister ", " and Italian coach ": two subjects joined.
+_JOINED = re.compile(rf"\s+and\s+(?:[A-Z][\w'’-]*\s+){{0,3}}(?:(?:{_ROLE_ALT})\s+)?", re.I)
+
+
 def _subject_after(
     art: _Article,
     s: Sentence,
@@ -597,6 +626,9 @@ def _subject_after(
         gap = art.text[s.start + verb_end : m.start]
         if m.start < s.start + verb_end or art.text.startswith(("'", "’"), m.end):
             continue  # before the verb, or "said Lind's agent Tom Ray": Lind's is not who
+        later = next((o for o in mentions if o.start > m.end), None)
+        if later is not None and _ROLE_BETWEEN.fullmatch(art.text, m.end, later.start):
+            continue  # "said Rovers boss Tom Ray": a club named like a person, then its boss
         role = _AFTER_VERB_ROLE.match(gap)
         if _AFTER_VERB.match(gap) or role and role.group("role").lower() in ROLE_NOUNS:
             return _Who(m.person, verb_end)
@@ -614,6 +646,10 @@ def _subject_after(
     if other and re.match(r"\s+(?:the|a|an|its|his|her|their)?\s*[\w'’-]+", tail):
         return _Who(None, verb_end)
     return None
+
+
+# Between two names, a role of the second: " boss ", " chief executive ".
+_ROLE_BETWEEN = re.compile(rf"\s+(?:[\w'’-]+\s+){{0,2}}?(?:{_ROLE_ALT})\s+", re.IGNORECASE)
 
 
 def _closing_name(
