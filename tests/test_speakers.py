@@ -660,38 +660,53 @@ def test_a_participle_before_an_honorific_and_a_dropped_comma_before_an_inverted
 
 
 def test_a_name_and_its_colon_continued_hinted_and_acts_that_look_like_speech():
-    """ "Rovers boss Tom Ray: "…"" is his; "He continued: "…"" and "hinted that" are
-    speech, "continued to rise", "urged to stay" and "claimed the title" are not; "Ivo
-    Voice said" is a name, "Said Ray: "…"" is Tom Ray's; '"…," said Varna Rovers coach
-    Per Holm' is the coach's, not the club's; of "Ana Lind and captain Ivo Saar said",
-    the first named."""
+    """ "Rovers boss Tom Ray: "We…"" is his, a rating ("Goalkeeper Ana Lind: "Solid."")
+    nobody's; "He continued: "…"" and "hinted" are speech, "continued, despite the pain",
+    "urged to stay" and "claimed the title" are not, while "claimed that…" and "claimed
+    the title was…" are; "Ivo Voice said" is a name, a headline's "Ana Lind Says" is
+    not; '"…," said Dorsey Kell economist Per Holm' is the economist's, '"…," said Ana
+    Lind of captain Tom Ray' hers; of "Ana Lind and captain Karl Dorn said", the first
+    named, but not of "The board sacked Ana Lind and chairman Karl Dorn said"."""
     text = (
-        "Rovers through\n\n"
+        "Talks Go On, Ana Lind Says\n\n"
         'Rovers boss Tom Ray: "We were the better side." '
         'He continued: "The fans were superb." '
-        "Ticket prices continued to rise. "
+        'Goalkeeper Ana Lind: "Solid all afternoon." '
+        "Ana Lind continued, despite the pain. "
         "Lind urged to stay at Rovers. "
         "Ana Lind claimed the title in Sorvik. "
+        "Ivo Saar claimed that the points deduction was unfair. "
+        "Per Holm claimed the title was decided by the referee. "
         "Mr Dorn is not convinced the club can afford her. "
         "Striker Ana Lind has hinted she will leave. "
         'His agent Ivo Voice said: "She is happy." '
-        'Said Ray: "It was a long season." '
-        '"We will be back," said Varna Rovers coach Per Holm. '
-        "Ana Lind and captain Karl Dorn said they would stay.\n"
+        '"Rates will rise," said Dorsey Kell economist Per Holm. '
+        '"He was superb today," said Ana Lind of captain Tom Ray. '
+        "Ana Lind and captain Karl Dorn said they would stay. "
+        "The board sacked striker Ana Lind and chairman Karl Dorn said it was right.\n"
     )
     table = attributed(text)
+    assert speaker(table, "Talks Go On") == ("Ana Lind", "reported")
+    assert "Ana Lind Says" not in {p.name for p in find_people(text)[0]}
     assert speaker(table, "Rovers boss Tom Ray") == ("Tom Ray", "direct")
     assert speaker(table, "He continued") == ("Tom Ray", "direct")
-    assert speaker(table, "Ticket prices") == (None, None)
+    assert speaker(table, "Goalkeeper Ana Lind") == (None, None)
+    assert speaker(table, "Ana Lind continued") == (None, None)
     assert speaker(table, "Lind urged") == (None, None)
     assert speaker(table, "Ana Lind claimed") == (None, None)
+    assert speaker(table, "Ivo Saar claimed") == ("Ivo Saar", "reported")
+    assert speaker(table, "Per Holm claimed") == ("Per Holm", "reported")
     assert speaker(table, "Mr Dorn is not convinced") == ("Karl Dorn", "reported")
     assert speaker(table, "Striker Ana Lind") == ("Ana Lind", "reported")
     assert speaker(table, "His agent Ivo Voice") == ("Ivo Voice", "direct")
-    assert speaker(table, "Said Ray") == ("Tom Ray", "direct")
-    assert speaker(table, '"We will be back,"') == ("Per Holm", "direct")
+    assert speaker(table, '"Rates will rise,"') == ("Per Holm", "direct")
+    assert speaker(table, '"He was superb today,"') == ("Ana Lind", "direct")
     assert speaker(table, "Ana Lind and captain") == ("Ana Lind", "reported")
-    assert "Said Ray" not in {p.name for p in find_people(text)[0]}
+    assert speaker(table, "The board sacked") == ("Karl Dorn", "reported")
+    # An inverted verb opening the sentence, in an article that never writes it in lower case
+    inverted = 'Ray happy\n\nCoach Tom Ray won again. Said Ray: "It was a long season."\n'
+    assert speaker(attributed(inverted), "Said Ray") == ("Tom Ray", "direct")
+    assert "Said Ray" not in {p.name for p in find_people(inverted)[0]}
 
 
 def _assert_engine_never_writes(pattern: re.Pattern) -> None:
@@ -731,9 +746,9 @@ def test_no_person_of_the_bbc_eval_is_written_into_the_engine():
 # sentence splitting changes, an index built before must be analysed again, so SPLITTER
 # must change with it. Record the new version's fingerprints here when it does.
 ANALYSED = {
-    "syntok+rules-3, people-25, speakers-19": {
+    "syntok+rules-3, people-26, speakers-21": {
         "seeds": "d86d94be9f934ac6",
-        "bbc": "7459058e80952cbd",
+        "bbc": "3be832598cd8d27b",
     },
 }
 

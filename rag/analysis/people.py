@@ -139,6 +139,20 @@ def _name_follows(tokens: list[tuple[int, int, str]], k: int, text: str) -> bool
     return _capitalised(first) and _capitalised(second) and second.lower() not in ORGANISATION_WORDS
 
 
+# After a surname that is a verb form: a verb of its own ("Ivo Voice said", "… has").
+_SAID_AFTER = re.compile(
+    r"\s+(?:said|says|told|added|has|had|is|was|will|would|also|then|later)\b|['’]s\b"
+)
+
+
+def _headline(text: str, at: int) -> bool:
+    """Whether the line holding `at` is a headline: no stop at its end."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    line = text[start : end if end >= 0 else len(text)].rstrip()
+    return not line.endswith((".", "!", "?", '"', "”", "’", "'"))
+
+
 def _runs(text: str) -> list[Run]:
     """Runs of capitalised words joined by single spaces (particles and initials allowed)."""
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
@@ -184,12 +198,13 @@ def _runs(text: str) -> list[Run]:
             if not joined or _POSSESSIVE.search(word) and word[-2:] in ("'s", "’s"):
                 break
             if nxt.lower() in _VERB_FORMS and (
-                j + 2 >= len(tokens)
-                or _name_follows(tokens, j + 1, text)
-                or nxt.lower().endswith("ing")  # "Advance Warning" names no one either
+                nxt.lower().endswith("ing")  # "Harbour Warning" names no one either
+                or not _SAID_AFTER.match(text, tokens[j + 1][1])
+                or _headline(text, tokens[j + 1][0])
             ):
-                # "Hale Says Talks Will Go On": in a headline's capitals the name stops at
-                # the verb; "Ivo Voice said" is a name.
+                # "Hale Says Talks Will Go On", "Talks Resume, Ana Lind Says": in a
+                # headline the name stops at the verb; in the body a surname that is a
+                # verb is a name when a verb in lower case follows ("Ivo Voice said").
                 break
             if _capitalised(nxt) or (
                 nxt in NAME_PARTICLES
@@ -715,21 +730,26 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”‘’'(\n–—-]\s*|\n)$")
 
 def _drop_opener(run: Run, text: str) -> Run:
     """ "Will Lund Fall?" at a sentence's start: a first word the article also writes in
-    lower case ("will") opens the sentence; it is no first name; nor is a speech verb
-    before a name the article uses without it ("Said Hale: "…""). So does one before a
-    full name the article writes without it ("Defiant Ana Lind" where "Ana Lind" stands
-    elsewhere)."""
+    lower case ("will") opens the sentence; it is no first name. Nor is one before a full
+    name the article writes without it ("Defiant Ana Lind" where "Ana Lind" stands
+    elsewhere), nor a speech verb opening an inverted attribution ("Said Hale: "…"") of a
+    name the article uses without it."""
     if len(run.words) < 2 or not _SENTENCE_START.search(text[max(0, run.start - 3) : run.start]):
         return run
     first = run.words[0]
     lower = re.search(rf"(?<![\w'’]){re.escape(first.lower())}(?![\w'’])", text)
     # "Said Hale: "…"": an inverted speech verb, where the article names Hale elsewhere
-    spoken = first.lower() in _VERB_FORMS and _named_without(run, text)
+    spoken = (
+        first.lower() in _VERB_FORMS
+        and _VERB_OPENS.match(text, run.end) is not None
+        and _named_without(run, text)
+    )
     if not (lower or spoken or _derived(first) or len(run.words) > 2 and _named_without(run, text)):
         return run
     return Run(run.starts[1], run.end, run.words[1:], run.starts[1:], run.possessive)
 
 
+_VERB_OPENS = re.compile(r"\s*[:,]|\s*[\"“]")  # "Said Hale: "…"", "Added Hale, …"
 _ADVERB_ENDINGS = ("ally", "tely", "ntly", "edly", "ously", "ably", "ibly")
 
 

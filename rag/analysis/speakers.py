@@ -270,6 +270,10 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
         no_words = _NO_WORDS_AFTER.get(verb.group().lower())
         if no_words is not None and no_words.match(frame, verb.end()):
             continue  # "Lind was ruled out for a month", "Hale wrote a memoir": no words given
+        if verb.group().lower().startswith("continu") and not re.search(
+            r"[\"“”]", art.text[s.start : s.end]
+        ):
+            continue  # "Lind continued, despite the pain": speech only with a quotation
         head = frame[: verb.start()]
         tail = frame[verb.end() :]
         if verb.group().lower().endswith("ing") and re.search(r",\s*$", head):
@@ -305,9 +309,22 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
             )
             found.append(_Who(who.person, verb.start(), trailing, opens))
     first = _sentence_subject(art, s, mentions)
-    if first is not None and colon and not found and colon.start() >= first[1]:
-        # "Hale was at a loss to explain it: "I suppose…"": the subject's words; so are
-        # those after a name and its colon alone ("Harbour chief Ana Lind: "…"").
+    if (
+        first is not None
+        and colon
+        and not found
+        and (
+            colon.start() > first[1]
+            # after a name and its colon alone ("Harbour chief Ana Lind: "We…""), words
+            # that speak as someone (a rating, "Goalkeeper Ana Lind: "Solid."", does not)
+            or colon.start() == first[1]
+            and (
+                _speaks_as_someone(art, s.start + colon.end())
+                or _VERB.match(frame) is not None  # "Said Mr Hale: "…""
+            )
+        )
+    ):
+        # "Hale was at a loss to explain it: "I suppose…"": the subject's words.
         found.append(_Who(first[0], colon.start(), False))
     for by in re.finditer(r"\b\w+(?:ed|en)\s+(?:[\w'’\"“”-]+\s+){0,6}?by\s+", frame):
         # "…was dismissed as "ridiculous" by Judge Ana Lind": a passive's agent.
@@ -336,6 +353,18 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
     return found
 
 
+def _speaks_as_someone(art: _Article, at: int) -> bool:
+    """Whether the quotation opening at `at` (it may run over several sentences) says
+    "I", "we" or "you"."""
+    close = re.compile(r"[\"”\n]").search(art.text, at, at + 600)
+    return bool(_FIRST_PERSON.search(art.text, at, close.start() if close else at + 600))
+
+
+_FIRST_PERSON = re.compile(
+    r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we|we're|we’re|us|our|you|your)\b", re.I
+)
+
+
 # Verbs that give no words when these follow them: "was ruled out for a month" (he was
 # ruled out; "ruled out a return" and "ruled out of hand" are his words), "wrote a
 # memoir" (a work, not words: "wrote an email saying…" is).
@@ -348,15 +377,19 @@ _NO_WORDS_AFTER = {
     for base, after in (
         ("rule", r"\s+(?:of(?!\s+hand)|for|through|with)\b"),
         ("plead", r"\s+(?:not\s+)?(?:guilty|innocent)\b"),
-        # "continued to rise", "continued his run": words only before a quotation or a stop
+        # "continued to rise", "continued his run": no words (and none at all in a
+        # sentence without a quotation: see _attributions)
         ("continue", r"\s+(?![\"“])\S"),
         ("urge", r"\s+to\b"),  # "Lind urged to stay" (a headline's passive): no words
         # "claimed the title", "claimed victory": a prize, not words
         (
             "claim",
-            r"\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[\w'’-]+\s+){0,2}?"
+            r"\s+(?:(?:the|a|an|his|her|their|its)\s+)?"
+            r"(?:(?!(?:that|they|he|she|it|we|i|you|would|could|will|should|had|has)\b)"
+            r"[a-z][\w'’-]*\s+){0,2}?"
             r"(?:award|title|prize|victory|win|trophy|medal|crown|record|lead|place|spot|"
-            r"seat|scalp|honours?|gold|silver|bronze|points?|wickets?|goals?)s?\b",
+            r"seat|scalp|honours?|gold|silver|bronze|points?|wickets?|goals?)s?\b"
+            r"(?!\s+(?:was|is|were|are|had|has|have|should|would|could|will|might|must|did)\b)",
         ),
         # "agreed to help", "agreed to a deal": no words ("agreed to some extent that" is)
         ("agree", r"\s+to\s+(?!that\b|(?:some|an?|a\s+large|a\s+certain)\s+(?:extent|degree)\b)"),
@@ -593,19 +626,34 @@ def _names_no_one(subject: str) -> bool:
 
 def _joined_before(art: _Article, s: Sentence, m: Mention, mentions: list[Mention]) -> Mention:
     """The first of two people joined as one subject ("Chancellor Ana Lind and Prime
-    Minister Tom Ray voiced concerns"): their words are given to the first named."""
+    Minister Tom Ray voiced concerns"): their words are given to the first named. Not
+    when the first is the object of a verb before it ("The board sacked manager Ana Lind
+    and chairman Tom Ray said…" is Tom Ray's)."""
     earlier = [o for o in mentions if o.end <= m.start]
-    if not earlier:
+    if not earlier or m.start - earlier[-1].end > 60:
         return m
     o = earlier[-1]
-    between = art.text[o.end : m.start]
-    if _JOINED.fullmatch(between) and art.people[o.person].evidence and o.person != m.person:
-        return o
-    return m
+    if o.person == m.person or not art.people[o.person].evidence:
+        return m
+    # The first must open its clause: after the sentence's start, a comma or a quotation,
+    # with only capitals and a role before it ("At the same time, Chancellor Ana Lind").
+    clause = max(s.start, *(art.text.rfind(c, s.start, o.start) + 1 for c in ',;:"“”'))
+    if not _CLAUSE_OPENING.fullmatch(art.text[clause : o.start].lstrip()):
+        return m
+    return o if _JOINED.fullmatch(art.text, o.end, m.start) else m
 
 
-# " and ", " and Prime Minister ", " and Italian coach ": two subjects joined.
-_JOINED = re.compile(rf"\s+and\s+(?:[A-Z][\w'’-]*\s+){{0,3}}(?:(?:{_ROLE_ALT})\s+)?", re.I)
+# What may open a clause before its subject: a conjunction, capitals, role nouns
+# ("JP Harbour chief executive Ana Lind").
+_CLAUSE_OPENING = re.compile(
+    r"(?:(?:[Bb]ut|[Aa]nd|[Yy]et|[Ss]o|[Hh]owever|[Mm]eanwhile)\W+)?(?:[A-Z][\w.'’-]*\s+){0,3}"
+    rf"(?:(?:{_ROLE_ALT})\s+){{0,3}}"
+)
+# " and ", " and Prime Minister ", " and Italian coach ", " and chief operating officer ":
+# two subjects joined.
+_JOINED = re.compile(
+    rf"\s+and\s+(?:[A-Z][\w'’-]*\s+){{0,3}}(?:(?:[a-z][\w'’-]*\s+){{0,2}}?(?:{_ROLE_ALT})\s+)?"
+)
 
 
 def _subject_after(
@@ -627,8 +675,12 @@ def _subject_after(
         if m.start < s.start + verb_end or art.text.startswith(("'", "’"), m.end):
             continue  # before the verb, or "said Lind's agent Tom Ray": Lind's is not who
         later = next((o for o in mentions if o.start > m.end), None)
-        if later is not None and _ROLE_BETWEEN.fullmatch(art.text, m.end, later.start):
-            continue  # "said Rovers boss Tom Ray": a club named like a person, then its boss
+        if (
+            later is not None
+            and later.start - m.end <= 60
+            and _ROLE_BETWEEN.fullmatch(art.text, m.end, later.start)
+        ):
+            continue  # "said Dorsey Kell economist Ana Lind": a firm, then its economist
         role = _AFTER_VERB_ROLE.match(gap)
         if _AFTER_VERB.match(gap) or role and role.group("role").lower() in ROLE_NOUNS:
             return _Who(m.person, verb_end)
@@ -648,8 +700,13 @@ def _subject_after(
     return None
 
 
-# Between two names, a role of the second: " boss ", " chief executive ".
-_ROLE_BETWEEN = re.compile(rf"\s+(?:[\w'’-]+\s+){{0,2}}?(?:{_ROLE_ALT})\s+", re.IGNORECASE)
+# Between two names, the second's role, maybe after capitals: " boss ", " equity
+# strategist ", " Motors chief executive " (not "said Ana Lind of captain Tom Ray").
+_ROLE_BETWEEN = re.compile(
+    r"\s+(?:[A-Z][\w'’-]*\s+){0,2}"
+    r"(?:(?!(?:of|after|to|with|for|by|from|at|in|on|and|or|the|a|an|his|her|their|its)\b)"
+    rf"[a-z][\w'’-]*\s+)?(?:{_ROLE_ALT})\s+"
+)
 
 
 def _closing_name(

@@ -48,7 +48,7 @@ from rag.types import Document, Progress, Speech, SyncReport
 log = logging.getLogger(__name__)
 
 # Change it when splitting or attribution changes: indexes made otherwise are analysed again.
-SPLITTER = "syntok+rules-3, people-25, speakers-19"
+SPLITTER = "syntok+rules-3, people-26, speakers-21"
 MAX_SEGMENTS = 8
 
 
