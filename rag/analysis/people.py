@@ -58,7 +58,7 @@ _NICKNAME_OPEN = re.compile(r" [\"“'‘]")
 # What follows a name standing alone: punctuation, a possessive, or a verb.
 _NAME_THEN = re.compile(
     r"(?:['’]s?\b|\s*[,.;:!?)\"”]|\s*$|\s+(?:is|was|has|had|have|will|would|could|can|did|does|"
-    rf"also|then|later|said|told|{alternation(f for f in SPEECH_FORMS if ' ' not in f)}|\w+s|\w+ed)\b)",
+    rf"also|then|later|said|told|{alternation(_VERB_FORMS)}|\w+s|\w+ed)\b)",
     re.IGNORECASE,
 )
 _NICKNAME_CLOSE = re.compile(r"[\"”'’] ")

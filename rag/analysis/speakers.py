@@ -142,7 +142,8 @@ class _Article:
         # Sentences whose words are a person's the article does not name ("a spokesman
         # said…"): a "he said" right after is theirs, not the last named speaker's.
         self.unnamed: set[int] = set()
-        # Sentences whose words are someone's, named or not (as attribution goes on).
+        # Sentences whose words are someone's, even if no named person's (as attribution
+        # goes on).
         self.claimed: set[int] = set()
 
     def outside(self, s: Sentence) -> str:
@@ -356,10 +357,11 @@ def _attributions(art: _Article, s: Sentence, speakers: dict[int, int]) -> list[
 def _speaks_as_someone(art: _Article, at: int) -> bool:
     """Whether the quotation opening at `at` (it may run over several sentences) says
     "I", "we" or "you"."""
-    close = re.compile(r"[\"”\n]").search(art.text, at, at + 600)
+    close = _QUOTE_END.search(art.text, at, at + 600)
     return bool(_FIRST_PERSON.search(art.text, at, close.start() if close else at + 600))
 
 
+_QUOTE_END = re.compile(r"[\"”\n]")
 _FIRST_PERSON = re.compile(
     r"\b(?:I|I'm|I’m|I've|I’ve|me|my|we|we're|we’re|us|our|you|your)\b", re.I
 )
@@ -745,7 +747,7 @@ def _quoted_before(
     step: int,
     direct: set[int],
     speakers: dict[int, int],
-    claimed: list[bool],
+    claimed: set[int],
     quoted: list[bool],
 ) -> int | None:
     """The sentence whose quotation sentence i goes on with: the one next to it, or the
@@ -761,7 +763,7 @@ def _quoted_before(
         step == 1
         and 0 <= k < len(sentences)
         and k in direct
-        and not claimed[j]
+        and j not in claimed
         and not quoted[j]
         and (
             sentences[j].paragraph == sentences[i].paragraph
@@ -835,13 +837,11 @@ def attribute(
     art = _Article(text, sentences)
     n = len(sentences)
     speakers: dict[int, int] = {}  # sentence -> person
-    claimed = [False] * n  # someone's words, even if no named person's
     quoted = [_has_quote(text, art.mask, s) for s in sentences]
     for i, s in enumerate(sentences):
         found = _attributions(art, s, speakers)
         if not found:
             continue
-        claimed[i] = True
         art.claimed.add(i)
         main = _main(found)
         if main.person is not None:
@@ -855,9 +855,9 @@ def attribute(
     for order in (range(n), range(n - 1, -1, -1)):
         step = 1 if order.step == 1 else -1
         for i in order:
-            if i in speakers or claimed[i] or not quoted[i]:
+            if i in speakers or i in art.claimed or not quoted[i]:
                 continue
-            j = _quoted_before(art, i, step, direct, speakers, claimed, quoted)
+            j = _quoted_before(art, i, step, direct, speakers, art.claimed, quoted)
             if j is None:
                 continue
             s, other = sentences[i], sentences[j]
