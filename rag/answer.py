@@ -148,6 +148,13 @@ def _quote(index: Index, span: tuple[int, int], score: float, also: tuple[Citati
     )
 
 
+def _spoken_item(index: Index, g: int) -> bool:
+    """Whether sentence g is a list item attributed to someone."""
+    record, local = index.place(g)
+    sentence = record.sentences[local]
+    return sentence.kind == "list" and sentence.speaker is not None
+
+
 def select_quotes(
     index: Index, hits: Hits, settings: Settings, k: int, speakers: frozenset[str] = frozenset()
 ) -> list[Quote]:
@@ -155,7 +162,9 @@ def select_quotes(
     of `speakers` (the people the question asks for) grows over the rest of their words.
 
     Headlines, headings and list items are quoted only when no body sentence within the
-    relative floor of the best hit is: a headline names the story, the body says it.
+    relative floor of the best hit is: a headline names the story, the body says it. A
+    list item that is someone's words ("- Rovers boss Tom Ray: "We…"") is quoted as
+    body is.
     """
     if not len(hits):
         return []
@@ -171,7 +180,7 @@ def select_quotes(
     for g, score in kept:
         if g in used:
             continue
-        heading = body_first and bool(index.sentence_is_heading[g])
+        heading = body_first and bool(index.sentence_is_heading[g]) and not _spoken_item(index, g)
         if len(chosen) >= k and not heading:
             break
         # A sentence repeating one of a chosen quote's is another place of it, as it

@@ -1043,3 +1043,33 @@ def test_a_quote_speaks_with_one_voice(tmp_path, embedder, write_articles):
                 if s.start < quote.end and s.end > quote.start
             }
             assert voices == {quote.speaker}, (question, quote.text, voices)
+
+
+def test_a_list_item_of_someones_words_is_quoted_as_body_text_is(
+    tmp_path, embedder, write_articles
+):
+    """Match previews set managers' words out as list items ("- Rovers boss Tom Ray:
+    "…""): the engine attributes them, and an answer quotes them, though a list item
+    that is no one's words still yields to body text."""
+    articles = {
+        "cup.txt": (
+            "Rovers face Varna in cup\n\n"
+            "Lund Rovers host Varna City in the cup on Saturday. "
+            "The winners meet the holders in the last eight.\n\n"
+            '- Rovers boss Tom Ray: "Varna have done well but we should have the better '
+            'players. We want to win."\n'
+            '- Varna boss Ana Lind: "We have nothing to lose and we will enjoy the day."\n'
+            "- Kick-off is at three o'clock.\n"
+        ),
+        "ferry.txt": (
+            "Ferry fares frozen\n\n"
+            '"Passengers have had a hard year," said Tom Ray, who also chairs the ferry board. '
+            "The fares freeze will cost about 2m crowns.\n"
+        ),
+    }
+    assistant = Assistant(
+        write_articles(tmp_path / "corpus", articles), tmp_path / "index", embedder=embedder
+    )
+    answer = assistant.ask("What did Tom Ray say about Varna?")
+    assert answer.quotes[0].source == "cup.txt" and answer.quotes[0].speaker == "Tom Ray"
+    assert "Varna have done well" in answer.quotes[0].text
