@@ -441,12 +441,21 @@ class Assistant:
         )
         score = confidence(own)
         found = score >= s.speaker_below
-        note = ""
-        if found and s.weights.speaker:
+        # Their words come first either way: on the topic, or, when none is on it, as
+        # the closest they come to it, under a note that says so.
+        if s.weights.speaker:
             hits = boost(hits, mask, s.weights.speaker)
-        elif not found:
-            note = f"{_whom(reading)} is not quoted on this in the articles; the closest quotes follow."
+        note = (
+            ""
+            if found
+            else f"{_whom(reading)} is not quoted on this in the articles; {_closest(reading)} follow."
+        )
         return hits, score, found, note
+
+
+def _closest(reading: Reading) -> str:
+    """What follows a note that the person is not quoted on the topic."""
+    return "their closest words" if reading.people else "the closest quotes"
 
 
 def _whom(reading: Reading) -> str:

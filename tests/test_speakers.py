@@ -840,6 +840,15 @@ def test_a_persons_roles_list_the_one_most_articles_give_first():
     assert info is not None and info.roles == ("harbour champion", "rower", "compatriot")
 
 
+def test_a_name_asked_with_a_hyphenated_title_or_a_plural_possessive_is_the_name():
+    """ "Vice-President Lund" is Lund as "Vice President Lund" is; "the Pilots' Ivo Lund"
+    is Ivo Lund as "the Guild's Ivo Lund" is."""
+    lund = ArticlePerson("Ivo Lund", "m", ("Ivo Lund", "Mr Lund"), ("vice president",))
+    people = People([("a.txt", [lund], Counter())])
+    for asked in ("Vice-President Lund", "Vice President Lund", "Harbour Pilots' Ivo Lund"):
+        assert people.resolve(asked) == ("Ivo Lund",), asked
+
+
 def test_a_question_by_surname_finds_both_people_of_that_name(invented):
     answer = invented.ask("What did Dorn say about the mill?")
     assert not answer.abstained and answer.speaker_found
@@ -878,9 +887,14 @@ def test_the_person_asked_for_is_quoted_first(invented, question, person):
 
 
 def test_a_person_who_never_spoke_on_the_topic_is_said_so(invented):
+    """The note says so, and what follows is the closest they come to it: their words,
+    not someone else's on the topic."""
     answer = invented.ask("What did Brenner say about grain prices?")
     assert answer.speaker_found is False
-    assert answer.note.startswith("Tomas Brenner is not quoted on this")
+    assert answer.note == (
+        "Tomas Brenner is not quoted on this in the articles; their closest words follow."
+    )
+    assert answer.quotes and answer.quotes[0].speaker == "Tomas Brenner"
 
 
 def test_a_refusal_about_a_person_the_articles_name_says_so_by_name(invented):

@@ -56,7 +56,7 @@ def _edits_one(a: str, b: str) -> bool:
 def _bare_name(asked: str) -> str:
     """The capitalised name inside "X's role Ana Lind of Y": "Ana Lind"."""
     text = re.sub(r"\s+of\s+.*$", "", asked.strip())
-    text = re.sub(r"^.*?['’]s\s+", "", text)
+    text = re.sub(r"^.*?(?:['’]s|s['’])\s+", "", text)  # "Orchard Bank's", "Ladbrokes'"
     words = text.split()
     while words and not words[0][:1].isupper():
         words.pop(0)
@@ -74,9 +74,11 @@ def _deletions(word: str) -> set[str]:
 
 
 def _strip_titles(words: list[str]) -> list[str]:
-    """ "President Ana Lind" -> Ana Lind; "Ms Lind" -> Lind."""
+    """ "President Ana Lind" -> Ana Lind; "Ms Lind" -> Lind; "Vice-President Lind" -> Lind."""
     while len(words) > 1 and (
-        words[0].rstrip(".") in HONORIFICS or words[0] in TITLE_WORDS or words[0] == "the"
+        words[0].rstrip(".") in HONORIFICS
+        or all(part in TITLE_WORDS for part in words[0].split("-"))
+        or words[0] == "the"
     ):
         words = words[1:]
     return words
