@@ -441,21 +441,17 @@ class Assistant:
         )
         score = confidence(own)
         found = score >= s.speaker_below
-        # Their words come first either way: on the topic, or, when none is on it, as
-        # the closest they come to it, under a note that says so.
-        if s.weights.speaker:
-            hits = boost(hits, mask, s.weights.speaker)
+        # Their words lead when they are on the topic; when none is, the closest they come
+        # to it is still shown, under a note that says so, after what is on the topic.
+        lift = s.weights.speaker if found else s.weights.speaker_unfound
+        if lift:
+            hits = boost(hits, mask, lift)
         note = (
             ""
             if found
-            else f"{_whom(reading)} is not quoted on this in the articles; {_closest(reading)} follow."
+            else f"{_whom(reading)} is not quoted on this in the articles; the closest quotes follow."
         )
         return hits, score, found, note
-
-
-def _closest(reading: Reading) -> str:
-    """What follows a note that the person is not quoted on the topic."""
-    return "their closest words" if reading.people else "the closest quotes"
 
 
 def _whom(reading: Reading) -> str:

@@ -71,6 +71,11 @@ class Weights:
     # Added to the asked person's own sentences when they speak on the topic: enough to
     # put their words first (pooled dev: 0.1 -> 1.0, hit@3 111 -> 114 of 142 rows).
     speaker: float = 1.0
+    # Added to their sentences when none of them is on the topic, so that the closest
+    # they come to it is shown, under the note that says they are not quoted on it,
+    # without pushing out a sentence on the topic ("Hale praised the fjords." is nobody's
+    # words but answers "What did Hale praise?").
+    speaker_unfound: float = 0.1
     heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer
     answer_type: float = 0.05  # taken off sentences lacking the date or quantity asked for
     reader: float = 0.3  # times the reading model's P(answers), when it reads (Settings.reader)
