@@ -76,7 +76,7 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
 _ROLE_WORDS = alternation({*ROLE_NOUNS, *TITLE_WORDS})
 _NAME = (
     # (case-blind, as the whole frame: "HVB economist Ana Lind", "Ana Lind of Orchard Bank")
-    r"(?:the\s+)?(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,3}?"
+    r"(?:the\s+)?(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){0,7}?"
     rf"|(?<=the\s)(?:[\w'’.-]+\s){{0,3}}?(?:{_ROLE_WORDS}))"
     # "Ana Lind of the Orchard Savings Bank": where they are from, in capitals, is no
     # part of the name (`split_frame` drops it)
@@ -92,15 +92,22 @@ _ASK_VERBS = "|".join(
     sorted(
         {v for v in SPEECH_VERBS if v not in _PHRASAL}
         | {f for v in SPEECH_VERBS for f in speech_forms(v) if not f.split()[0].endswith("ing")}
-        | {"react", "reacted", "mean", "meant", "want", "wanted", "make", "made", "see", "view"},
+        | {"react", "reacted", "mean", "meant", "want", "wanted", "make", "made", "see", "view"}
+        | {"rate", "rated", "defend", "defended", "justify", "justified", "assess", "assessed"},
         key=len,
         reverse=True,
     )
 ).replace(" ", r"\s+")
 _ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
+# How the question opens: "What", "How much", or a noun it asks for ("Which ferries",
+# "What sort of deal"), which belongs to the topic.
+_OPENING = (
+    r"(?:(?:what|which)(?:\s+(?:sort|kind|type)s?\s+of)?\s+(?P<asked>[\w'’-]+)"
+    r"|how(?:\s+(?:much|many|long|far|often|well|big|soon))?|what|why|when|where)"
+)
 _FRAMES = [
     re.compile(
-        rf"^\s*(?:what|how|why|when|where)\s+(?:did|does|do|has|had|have|would|will)\s+{_NAME}\s+"
+        rf"^\s*{_OPENING}\s+(?:did|does|do|has|had|have|would|will)\s+{_NAME}\s+"
         r"(?:(?-i:[a-z]+ly|also|then|later|now|first|once|ever)\s+)?"  # "Hale really say"
         rf"(?:{_ASK_VERBS})\b(?:\s+(?:about|of|on|to|regarding|concerning|that)\b)?"
         r"\s*(?P<topic>.*?)\s*[?.!]*\s*$",
@@ -115,6 +122,25 @@ _FRAMES = [
         re.IGNORECASE,
     ),
 ]
+# "Why did tolls rise, according to its chief economist Ana Lind?": the name is the
+# capitalised words that end the question (`_tail_name`).
+_ACCORDING_AFTER = re.compile(
+    r"^\s*(?P<topic>.+?),?\s+according\s+to\s+(?P<who>[^,?!]+?)\s*[?.!]*\s*$", re.IGNORECASE
+)
+_TAIL_NAME = re.compile(r"(?:(?<=\s)|^)(?:[A-Z][\w'’.&-]*\s+)*[A-Z][\w'’.&-]*$")
+
+
+def _tail_name(words_after: str) -> str | None:
+    """The person at the end of "according to …": "the finance minister" as a role,
+    else the capitalised words that close it ("its chief economist Ana Lind": Ana Lind)."""
+    text = words_after.strip()
+    if not text:
+        return None
+    last = text.split()[-1]
+    if last.lower() in _ROLES and not last[:1].isupper():
+        return re.sub(r"^(?:the|its|their|his|her)\s+", "", text, flags=re.IGNORECASE)
+    m = _TAIL_NAME.search(text)
+    return m.group() if m else None
 
 
 def split_frame(question: str) -> tuple[str | None, str]:
@@ -131,9 +157,19 @@ def split_frame(question: str) -> tuple[str | None, str]:
         if not m:
             continue
         who = _without_nationality(_without_description(m.group("who").strip()))
-        if who[:1].isupper() or who.split()[-1].lower() in _ROLES:
+        last = who.split()[-1]
+        # A name starts and ends in capitals ("What did the US jobless rate fall to?"
+        # names no one); a role may be in lower case.
+        if (who[:1].isupper() and last[:1].isupper()) or last.lower() in _ROLES:
             topic = m.group("topic").strip()
-            return who, topic or question.strip()
+            asked = m.groupdict().get("asked")
+            if asked and topic:
+                topic = f"{asked} {topic}"
+            return who, topic or asked or question.strip()
+    after = _ACCORDING_AFTER.match(question)
+    named = _tail_name(after.group("who")) if after else None
+    if after and named:
+        return _without_nationality(named), after.group("topic").strip()
     return None, question.strip()
 
 

@@ -207,6 +207,30 @@ def test_split_frame_finds_person_and_topic():
         "Ana Lind",
         "the plan",
     )
+    # A long description before the name; the question's own noun kept with its topic.
+    assert split_frame("What did Orchard Savings Bank chief economist Ana Lind say?")[0] == (
+        "Orchard Savings Bank chief economist Ana Lind"
+    )
+    assert split_frame("Which ferries did Hale say would stop?") == ("Hale", "ferries would stop")
+    assert split_frame("What kind of deal did Hale predict?") == ("Hale", "deal")
+    assert split_frame("How much did Hale say the bridge cost?") == ("Hale", "the bridge cost")
+    # "According to" at the end of the question; the name is its capitalised words.
+    assert split_frame("Why did tolls rise, according to its chief economist Ana Lind?") == (
+        "Ana Lind",
+        "Why did tolls rise",
+    )
+    assert split_frame("How many ships sailed, according to the finance minister?") == (
+        "finance minister",
+        "How many ships sailed",
+    )
+    assert split_frame("Who won, according to Orchard Bank's Ana Lind?") == (
+        "Orchard Bank's Ana Lind",
+        "Who won",
+    )
+    assert split_frame("Who won the race in Lund?") == (None, "Who won the race in Lund?")
+    # Lower-case words after capitals are no name: "rate" and "made" are not asked verbs here.
+    assert split_frame("What did the Lund jobless rate fall to?")[0] is None
+    assert split_frame("Where will the new Orchard Motors engines be made?")[0] is None
 
 
 @pytest.mark.parametrize(

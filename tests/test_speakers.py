@@ -878,6 +878,15 @@ def test_a_quote_of_the_person_asked_for_holds_the_rest_of_their_words(invented)
         ("According to Brenner, what happened to freight traffic?", "Tomas Brenner"),
         ("What was Mr Dorn's reaction to the orders?", "Karl Dorn"),
         ("What did Vagra say about the tolls?", "Ines Varga"),  # a slip of the keyboard
+        # However long what they are, and wherever "according to" stands.
+        (
+            "What did Lund Shippers Association head Tomas Brenner say about small firms?",
+            "Tomas Brenner",
+        ),
+        ("Why will the tolls rise, according to finance minister Ines Varga?", "Ines Varga"),
+        ("What sort of firms did Tomas Brenner say the rise would hurt?", "Tomas Brenner"),
+        ("How did Nils Ekberg rate the Lantern Bay comedy?", "Nils Ekberg"),
+        ("How did Karl Dorn defend the mill?", "Karl Dorn"),
     ],
 )
 def test_the_person_asked_for_is_quoted_first(invented, question, person):
