@@ -13,6 +13,7 @@ Nothing here writes text of its own beyond the citation lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -153,6 +154,28 @@ def _spoken_item(index: Index, g: int) -> bool:
     record, local = index.place(g)
     sentence = record.sentences[local]
     return sentence.kind == "list" and sentence.speaker is not None
+
+
+def after_the_first(quotes: Sequence[Quote], inserted: Sequence[Quote], k: int) -> list[Quote]:
+    """`inserted` placed after the first of `quotes`, the rest after them, at most k; a
+    quote standing where one already taken stands (in any of its places) is left out."""
+    taken: list[Quote] = []
+
+    def places(q: Quote) -> list[Citation]:
+        return [q.citation, *q.also]
+
+    def overlaps(q: Quote) -> bool:
+        return any(
+            a.source == b.source and a.start < b.end and b.start < a.end
+            for t in taken
+            for a in places(t)
+            for b in places(q)
+        )
+
+    for q in (*quotes[:1], *inserted, *quotes[1:]):
+        if len(taken) < k and not overlaps(q):
+            taken.append(q)
+    return taken
 
 
 def select_quotes(

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from rag import store
-from rag.answer import make_answer, select_quotes
+from rag.answer import after_the_first, make_answer, select_quotes
 from rag.config import Settings
 from rag.corpus import (
     check_article,
@@ -345,11 +345,19 @@ class Assistant:
             # Nothing in the articles answers; of a person they name, say so by name.
             note = f"{_whom(reading)} is not quoted on this in the articles." if reading.who else ""
             return make_answer(question, reading.resolved, [], score, note)
-        note, found, own = "", None, None
+        note, found, own, theirs = "", None, None, None
         if reading.who is not None:
-            hits, own, found, note = self._prefer_speaker(index, hits, reading, topic_vector)
-        speakers = frozenset(reading.people) if found else frozenset()
-        quotes = select_quotes(index, hits, self.settings, k or self.settings.max_quotes, speakers)
+            hits, own, found, note, theirs = self._prefer_speaker(
+                index, hits, reading, topic_vector
+            )
+        limit = k or self.settings.max_quotes
+        people = frozenset(reading.people)
+        quotes = select_quotes(index, hits, self.settings, limit, people if found else frozenset())
+        if theirs is not None and self.settings.their_closest:
+            closest = select_quotes(
+                index, theirs, self.settings, self.settings.their_closest, people
+            )
+            quotes = after_the_first(quotes, closest, limit)
         return make_answer(question, reading.resolved, quotes, score, note, found, own)
 
     def _check(self, question: str, k: int | None) -> None:
@@ -413,9 +421,11 @@ class Assistant:
 
     def _prefer_speaker(
         self, index: store.Index, hits: Hits, reading: Reading, topic_vector: np.ndarray
-    ) -> tuple[Hits, float, bool, str]:
+    ) -> tuple[Hits, float, bool, str, Hits | None]:
         """Rank the asked person's own words first when they speak on the topic; else
-        say they are not quoted on it. (hits, confidence, found, note)."""
+        say they are not quoted on it. (hits, confidence, found, note, their hits: the
+        person's candidates when none is on the topic, for the closest of them to be
+        shown after the closest quote; else None)."""
         s = self.settings
         if reading.people:
             mask = spoken_by(index, hits.ids, set(reading.people))
@@ -440,18 +450,15 @@ class Assistant:
             unnamed=self._unnamed(index, theirs, reading),
         )
         score = confidence(own)
-        found = score >= s.speaker_below
-        # Their words lead when they are on the topic; when none is, the closest they come
-        # to it is still shown, under a note that says so, after what is on the topic.
-        lift = s.weights.speaker if found else s.weights.speaker_unfound
-        if lift:
-            hits = boost(hits, mask, lift)
-        note = (
-            ""
-            if found
-            else f"{_whom(reading)} is not quoted on this in the articles; the closest quotes follow."
-        )
-        return hits, score, found, note
+        if score >= s.speaker_below:
+            if s.weights.speaker:
+                hits = boost(hits, mask, s.weights.speaker)
+            return hits, score, True, "", None
+        note = f"{_whom(reading)} is not quoted on this in the articles; the closest quotes follow."
+        # A journalist asking for someone's words wants to see what they did say: the
+        # closest of them, after the quote that comes closest to the topic, which stays
+        # first (it may answer: "Ana Lind praised the fjords." is nobody's words).
+        return hits, score, False, note, (theirs if reading.people else None)
 
 
 def _whom(reading: Reading) -> str:

@@ -71,11 +71,6 @@ class Weights:
     # Added to the asked person's own sentences when they speak on the topic: enough to
     # put their words first (pooled dev: 0.1 -> 1.0, hit@3 111 -> 114 of 142 rows).
     speaker: float = 1.0
-    # Added to their sentences when none of them is on the topic, so that the closest
-    # they come to it is shown, under the note that says they are not quoted on it,
-    # without pushing out a sentence on the topic ("Hale praised the fjords." is nobody's
-    # words but answers "What did Hale praise?").
-    speaker_unfound: float = 0.1
     heading: float = 0.05  # taken off headlines, titles and list items, which rarely answer
     answer_type: float = 0.05  # taken off sentences lacking the date or quantity asked for
     reader: float = 0.3  # times the reading model's P(answers), when it reads (Settings.reader)
@@ -130,6 +125,9 @@ class Settings:
     # of theirs (`Answer.speaker_confidence`); under it the answer says X is not quoted on
     # it, and shows the closest quotes.
     speaker_below: float = 0.2578
+    # When none of X's words is on the topic, this many of the closest of them follow the
+    # closest quote on the topic (under the note that says so).
+    their_closest: int = 2
     duplicate_cosine: float = 0.85  # quotes this close are one quote with several sources
     max_question_chars: int = 2000
     max_file_bytes: int = 5_000_000
@@ -141,6 +139,8 @@ class Settings:
             )
         if not 1 <= self.max_quotes <= 20:
             raise ValueError(f"max_quotes must be between 1 and 20, got {self.max_quotes}")
+        if not 0 <= self.their_closest <= 20:
+            raise ValueError(f"their_closest must be between 0 and 20, got {self.their_closest}")
         if not 1 <= self.reader_depth <= 50:
             raise ValueError(f"reader_depth must be between 1 and 50, got {self.reader_depth}")
         if self.candidates < 1:

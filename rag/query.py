@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rag.analysis.lexicon import (
     DEMONYMS,
     HONORIFICS,
+    NAME_PARTICLES,
     NATIONAL_ADJECTIVES,
     NOT_NAMES,
     ORGANISATION_WORDS,
@@ -88,32 +89,54 @@ _NAME = (
 # and reaction. Phrasal ones only with their particle: "When do Lund play Varna?" asks
 # no one's words.
 _PHRASAL = {"play", "point", "rule", "sum"}
-_ASK_VERBS = "|".join(
-    sorted(
-        {v for v in SPEECH_VERBS if v not in _PHRASAL}
-        | {f for v in SPEECH_VERBS for f in speech_forms(v) if not f.split()[0].endswith("ing")}
-        | {"react", "reacted", "mean", "meant", "want", "wanted", "make", "made", "see", "view"}
-        | {"rate", "rated", "defend", "defended", "justify", "justified", "assess", "assessed"},
-        key=len,
-        reverse=True,
-    )
-).replace(" ", r"\s+")
-_ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
-# How the question opens: "What", "How much", or a noun it asks for ("Which ferries",
-# "What sort of deal"), which belongs to the topic.
-_OPENING = (
-    r"(?:(?:what|which)(?:\s+(?:sort|kind|type)s?\s+of)?\s+(?P<asked>[\w'’-]+)"
-    r"|how(?:\s+(?:much|many|long|far|often|well|big|soon))?|what|why|when|where)"
+_ASKED = (
+    {v for v in SPEECH_VERBS if v not in _PHRASAL}
+    | {f for v in SPEECH_VERBS for f in speech_forms(v) if not f.split()[0].endswith("ing")}
+    | {"react", "reacted", "mean", "meant", "want", "wanted", "make", "made", "see", "view"}
 )
+# Verbs whose subject is as often a firm, a team or a rate as a person ("How much did
+# Lund Shipping make?", "Which players did Varna call up?"): not after the longer openings.
+_LOOSE = {
+    f
+    for v in words(
+        "make see view mean want react hit call single play point rule sum continue "
+        "confident counter slate thank welcome signal express voice refer accept indicate "
+        "highlight"
+    )
+    for f in (v, *speech_forms(v))
+}
+
+
+def _alternation(verbs: set[str]) -> str:
+    return "|".join(sorted(verbs, key=len, reverse=True)).replace(" ", r"\s+")
+
+
+_ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
+_AUX = r"(?:did|does|do|has|had|have|would|will)"
+_ADVERB = r"(?:(?-i:[a-z]+ly|also|then|later|now|first|once|ever)\s+)?"  # "Hale really say"
+_ON = r"(?:\s+(?:about|of|on|to|regarding|concerning|that)\b)?"
+_TAIL = r"\s*(?P<topic>.*?)\s*[?.!]*\s*$"
 _FRAMES = [
     re.compile(
-        rf"^\s*{_OPENING}\s+(?:did|does|do|has|had|have|would|will)\s+{_NAME}\s+"
-        r"(?:(?-i:[a-z]+ly|also|then|later|now|first|once|ever)\s+)?"  # "Hale really say"
-        rf"(?:{_ASK_VERBS})\b(?:\s+(?:about|of|on|to|regarding|concerning|that)\b)?"
-        r"\s*(?P<topic>.*?)\s*[?.!]*\s*$",
+        rf"^\s*(?:what|how|why|when|where)\s+{_AUX}\s+{_NAME}\s+{_ADVERB}"
+        rf"(?:{_alternation(_ASKED)})\b{_ON}{_TAIL}",
         re.IGNORECASE,
     ),
-    re.compile(rf"^\s*according\s+to\s+{_NAME}\s*,\s*(?P<topic>.*?)\s*[?.!]*\s*$", re.IGNORECASE),
+    # "How did Ana Lind rate their chances?", "How does she justify it?"
+    re.compile(
+        rf"^\s*how\s+{_AUX}\s+{_NAME}\s+{_ADVERB}(?:rate|rated|justify|justified|assess|"
+        rf"assessed)\b{_TAIL}",
+        re.IGNORECASE,
+    ),
+    # "How much did Hale say…", "Which ferries did Hale say…", "What sort of deal did Hale
+    # predict?": the noun asked for belongs to the topic; the verb must be one of speech.
+    re.compile(
+        r"^\s*(?:how\s+(?:much|many|long|far|often|well|big|soon)|(?:what|which)"
+        r"(?:\s+(?:sort|kind|type)s?\s+of)?\s+(?P<asked>[\w'’-]+))"
+        rf"\s+{_AUX}\s+{_NAME}\s+{_ADVERB}(?:{_alternation(_ASKED - _LOOSE)})\b{_ON}{_TAIL}",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^\s*according\s+to\s+{_NAME}\s*,{_TAIL}", re.IGNORECASE),
     re.compile(
         rf"^\s*(?:what|how)\s+(?:is|was|are|were)\s+{_NAME}(?:'s|’s)\s+(?:view|position|stance|"
         r"opinion|take|message|warning|assessment|reaction|response|verdict|explanation|"
@@ -122,25 +145,58 @@ _FRAMES = [
         re.IGNORECASE,
     ),
 ]
-# "Why did tolls rise, according to its chief economist Ana Lind?": the name is the
-# capitalised words that end the question (`_tail_name`).
+# Words after "What" or "Which" that ask for no noun: "What else did Hale say?"
+_NOT_ASKED = frozenset(
+    {"else", "exactly", "precisely", "really", "actually", "kind", "sort", "type"}
+)
+# "Why did tolls rise, according to its chief economist Ana Lind?" (`according_after`).
 _ACCORDING_AFTER = re.compile(
     r"^\s*(?P<topic>.+?),?\s+according\s+to\s+(?P<who>[^,?!]+?)\s*[?.!]*\s*$", re.IGNORECASE
 )
-_TAIL_NAME = re.compile(r"(?:(?<=\s)|^)(?:[A-Z][\w'’.&-]*\s+)*[A-Z][\w'’.&-]*$")
 
 
-def _tail_name(words_after: str) -> str | None:
-    """The person at the end of "according to …": "the finance minister" as a role,
-    else the capitalised words that close it ("its chief economist Ana Lind": Ana Lind)."""
-    text = words_after.strip()
-    if not text:
+def according_after(question: str) -> tuple[str, str] | None:
+    """(the person, the question before "according to") for "Why did tolls rise,
+    according to its chief economist Ana Lind?" (Ana Lind; "the finance minister" as a
+    role); None for no such ending, or for two people ("Ana Lind and Ivo Rask"). The
+    caller takes it only for someone the articles name: "according to the Lund Gazette"
+    names a newspaper, which is no person."""
+    m = _ACCORDING_AFTER.match(question)
+    if not m:
         return None
-    last = text.split()[-1]
-    if last.lower() in _ROLES and not last[:1].isupper():
-        return re.sub(r"^(?:the|its|their|his|her)\s+", "", text, flags=re.IGNORECASE)
-    m = _TAIL_NAME.search(text)
-    return m.group() if m else None
+    # "Ana Lind of Orchard Bank": where they are from is no part of the name.
+    who = re.sub(r"\s+(?:of|from|at)\s+.*$", "", m.group("who").strip(" '‘’\"“”"))
+    parts = who.split()
+    if not parts or any(w.lower() in ("and", "or", "&") for w in parts):
+        return None
+    if parts[-1].lower() in _ROLES and not parts[-1][:1].isupper():
+        while parts and parts[0].lower() in ("the", "its", "their", "his", "her", "a", "an"):
+            parts = parts[1:]
+    else:  # the capitalised words that close it
+        k = len(parts)
+        while k > 0 and parts[k - 1][:1].isupper():
+            k -= 1
+        parts = parts[k:]
+    name = _without_nationality(" ".join(parts).strip("'‘’\""))
+    return (name, m.group("topic").strip()) if name else None
+
+
+def _name_shaped(who: str) -> bool:
+    """A name, perhaps after what the person is: after its first capitalised word, lower-
+    case words only in a description that ends in a role ("Orchard Bank chief economist
+    Ana Lind", "Ana de Souza"). "Hale see for the Varna" (of "What role does Hale see
+    for the Varna States in the talks?", "States" read as the verb) is no name. Two
+    words pass as they are ("Ana lind")."""
+    words = who.split()
+    if len(words) <= 2:
+        return True
+    first = next((i for i, w in enumerate(words) if w[:1].isupper()), len(words))
+    lower = [
+        i
+        for i in range(first + 1, len(words))
+        if not words[i][:1].isupper() and words[i].lower() not in NAME_PARTICLES
+    ]
+    return not lower or (words[lower[-1]].lower() in _ROLES and lower[-1] < len(words) - 1)
 
 
 def split_frame(question: str) -> tuple[str | None, str]:
@@ -148,28 +204,27 @@ def split_frame(question: str) -> tuple[str | None, str]:
     otherwise.
 
     The person must start with a capital letter, after what they are in lower case
-    ("songwriter Ana Lind" asks for Ana Lind), or be a role ("the finance minister");
-    the topic may be empty ("What did Hale say?"), and then the question itself stands
-    for it.
+    ("songwriter Ana Lind" asks for Ana Lind), or be a role ("the finance minister"),
+    and be shaped as a name (`_name_shaped`: "Where will the new Orchard Motors engines be
+    made?" names no one). A noun the question opens with ("Which
+    ferries did Hale say…") joins the topic. The topic may be empty ("What did Hale
+    say?"), and then the question itself stands for it.
     """
     for frame in _FRAMES:
         m = frame.match(question)
         if not m:
             continue
-        who = _without_nationality(_without_description(m.group("who").strip()))
+        raw = m.group("who").strip()
+        who = _without_nationality(_without_description(raw))
         last = who.split()[-1]
-        # A name starts and ends in capitals ("What did the US jobless rate fall to?"
-        # names no one); a role may be in lower case.
-        if (who[:1].isupper() and last[:1].isupper()) or last.lower() in _ROLES:
+        if (who[:1].isupper() and _name_shaped(raw)) or last.lower() in _ROLES:
             topic = m.group("topic").strip()
             asked = m.groupdict().get("asked")
+            if asked and (asked.lower() in _NOT_ASKED or asked.lower().endswith("ly")):
+                asked = None
             if asked and topic:
                 topic = f"{asked} {topic}"
             return who, topic or asked or question.strip()
-    after = _ACCORDING_AFTER.match(question)
-    named = _tail_name(after.group("who")) if after else None
-    if after and named:
-        return _without_nationality(named), after.group("topic").strip()
     return None, question.strip()
 
 
@@ -248,6 +303,9 @@ def read_question(
     """Resolve a follow-up, split off the person asked about, and say what to embed."""
     resolved = resolve(question, history)
     who, topic = split_frame(resolved)
+    after = according_after(resolved) if who is None else None
+    if after is not None and people.resolve(after[0]):
+        who, topic = after
     names: tuple[str, ...] = ()
     unknown = False
     unnamed = None
