@@ -157,24 +157,32 @@ def _spoken_item(index: Index, g: int) -> bool:
 
 
 def after_the_first(quotes: Sequence[Quote], inserted: Sequence[Quote], k: int) -> list[Quote]:
-    """`inserted` placed after the first of `quotes`, the rest after them, at most k; a
-    quote standing where one already taken stands (in any of its places) is left out."""
+    """`inserted` placed after the first of `quotes`, the rest after them, at most k. A
+    quote standing where one already taken stands (in any of its places) is left out,
+    unless it holds all of that one: then it takes its place ("Tom Ray said the mill
+    would close." grown over his next sentence, his words)."""
     taken: list[Quote] = []
 
     def places(q: Quote) -> list[Citation]:
         return [q.citation, *q.also]
 
-    def overlaps(q: Quote) -> bool:
+    def meets(a: Quote, b: Quote) -> bool:
         return any(
-            a.source == b.source and a.start < b.end and b.start < a.end
-            for t in taken
-            for a in places(t)
-            for b in places(q)
+            x.source == y.source and x.start < y.end and y.start < x.end
+            for x in places(a)
+            for y in places(b)
         )
 
+    def holds(a: Quote, b: Quote) -> bool:
+        return a.source == b.source and a.start <= b.start and b.end <= a.end
+
     for q in (*quotes[:1], *inserted, *quotes[1:]):
-        if len(taken) < k and not overlaps(q):
-            taken.append(q)
+        met = [i for i, t in enumerate(taken) if meets(t, q)]
+        if not met:
+            if len(taken) < k:
+                taken.append(q)
+        elif len(met) == 1 and holds(q, taken[met[0]]):
+            taken[met[0]] = q
     return taken
 
 

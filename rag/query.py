@@ -53,7 +53,7 @@ def resolve(question: str, history: Sequence[str] = ()) -> str:
     previous = history[-1].strip()
     q = question.strip()
     own = re.sub(r"^\s*(?:and|but|so)\s+", "", q, flags=re.IGNORECASE)
-    if split_frame(own)[0] is not None:
+    if split_frame(own)[0] is not None or according_after(own) is not None:
         # "And what did Varga say about the meeting?" names its own person: a new question.
         return own[:1].upper() + own[1:]
     m = _FOLLOW_UP.match(q) or _BARE_AND.match(q)
@@ -86,13 +86,13 @@ _NAME = (
 )
 # The verbs of "What did X <verb> about Y?" and "What has X warned about Y?": speech
 # verbs in their base form and their other forms but the -ing one, and a few of opinion
-# and reaction. Phrasal ones only with their particle: "When do Lund play Varna?" asks
-# no one's words.
-_PHRASAL = {"play", "point", "rule", "sum"}
+# and reaction. Phrasal ones only with their particle: "When do Lund play Varna?" and
+# "What did Lund Shipping make last year?" ask no one's words ("make of" does).
+_PHRASAL = {"play", "point", "rule", "sum", "make", "hit", "single", "confident"}
 _ASKED = (
     {v for v in SPEECH_VERBS if v not in _PHRASAL}
     | {f for v in SPEECH_VERBS for f in speech_forms(v) if not f.split()[0].endswith("ing")}
-    | {"react", "reacted", "mean", "meant", "want", "wanted", "make", "made", "see", "view"}
+    | {"react", "reacted", "mean", "meant", "want", "wanted", "make of", "made of", "see", "view"}
 )
 # Verbs whose subject is as often a firm, a team or a rate as a person ("How much did
 # Lund Shipping make?", "Which players did Varna call up?"): not after the longer openings.
@@ -114,7 +114,7 @@ def _alternation(verbs: set[str]) -> str:
 _ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
 _AUX = r"(?:did|does|do|has|had|have|would|will)"
 _ADVERB = r"(?:(?-i:[a-z]+ly|also|then|later|now|first|once|ever)\s+)?"  # "Hale really say"
-_ON = r"(?:\s+(?:about|of|on|to|regarding|concerning|that)\b)?"
+_ON = r"(?:\s+(?:about|of|on|to|at|regarding|concerning|that)\b)?"
 _TAIL = r"\s*(?P<topic>.*?)\s*[?.!]*\s*$"
 _FRAMES = [
     re.compile(
@@ -147,44 +147,48 @@ _FRAMES = [
 ]
 # Words after "What" or "Which" that ask for no noun: "What else did Hale say?"
 _NOT_ASKED = frozenset(
-    {"else", "exactly", "precisely", "really", "actually", "kind", "sort", "type"}
+    words("else exactly precisely really actually kind sort type then more next also further")
 )
-# "Why did tolls rise, according to its chief economist Ana Lind?" (`according_after`).
-_ACCORDING_AFTER = re.compile(
-    r"^\s*(?P<topic>.+?),?\s+according\s+to\s+(?P<who>[^,?!]+?)\s*[?.!]*\s*$", re.IGNORECASE
-)
+_ACCORDING = re.compile(r"\baccording\s+to\b", re.IGNORECASE)
+_DETERMINERS = ("the", "its", "their", "his", "her", "a", "an")
 
 
 def according_after(question: str) -> tuple[str, str] | None:
     """(the person, the question before "according to") for "Why did tolls rise,
     according to its chief economist Ana Lind?" (Ana Lind; "the finance minister" as a
-    role); None for no such ending, or for two people ("Ana Lind and Ivo Rask"). The
-    caller takes it only for someone the articles name: "according to the Lund Gazette"
-    names a newspaper, which is no person."""
-    m = _ACCORDING_AFTER.match(question)
-    if not m:
+    role); None for no such ending, for two people ("Ana Lind and Ivo Rask"), or for the
+    role of a body ("the head of Orchard Bank"). The caller takes it only for someone the
+    articles name: "according to the Lund Gazette" names a newspaper, no person."""
+    found = list(_ACCORDING.finditer(question))
+    if not found:
         return None
-    # "Ana Lind of Orchard Bank": where they are from is no part of the name.
-    who = re.sub(r"\s+(?:of|from|at)\s+.*$", "", m.group("who").strip(" '‘’\"“”"))
+    topic = question[: found[-1].start()].strip(" ,;:")
+    who = question[found[-1].end() :].strip().rstrip("?.! ").strip(" '‘’\"“”")
+    if not topic or not who or "," in who:
+        return None
     parts = who.split()
-    if not parts or any(w.lower() in ("and", "or", "&") for w in parts):
+    if any(w.lower() in ("and", "or", "&") for w in parts):
         return None
-    if parts[-1].lower() in _ROLES and not parts[-1][:1].isupper():
-        while parts and parts[0].lower() in ("the", "its", "their", "his", "her", "a", "an"):
+    of = next((i for i, w in enumerate(parts) if w.lower() in ("of", "from", "at")), len(parts))
+    if 0 < of < len(parts) and parts[of - 1][:1].islower():
+        return None  # "the head of Orchard Bank": whoever that is, the articles say by name
+    parts = parts[:of]  # "Ana Lind of Orchard Bank"
+    if parts and parts[-1].lower() in _ROLES and not parts[-1][:1].isupper():
+        while parts and parts[0].lower() in _DETERMINERS:
             parts = parts[1:]
     else:  # the capitalised words that close it
         k = len(parts)
         while k > 0 and parts[k - 1][:1].isupper():
             k -= 1
         parts = parts[k:]
-    name = _without_nationality(" ".join(parts).strip("'‘’\""))
-    return (name, m.group("topic").strip()) if name else None
+    name = _without_nationality(" ".join(parts)) if parts else ""
+    return (name, topic) if name else None
 
 
 def _name_shaped(who: str) -> bool:
     """A name, perhaps after what the person is: after its first capitalised word, lower-
-    case words only in a description that ends in a role ("Orchard Bank chief economist
-    Ana Lind", "Ana de Souza"). "Hale see for the Varna" (of "What role does Hale see
+    case words only in a description that ends in a role or before a full name ("Orchard
+    Bank chief economist Ana Lind", "UN envoy Ana Lind", "Ana de Souza"). "Hale see for the Varna" (of "What role does Hale see
     for the Varna States in the talks?", "States" read as the verb) is no name. Two
     words pass as they are ("Ana lind")."""
     words = who.split()
@@ -196,7 +200,8 @@ def _name_shaped(who: str) -> bool:
         for i in range(first + 1, len(words))
         if not words[i][:1].isupper() and words[i].lower() not in NAME_PARTICLES
     ]
-    return not lower or (words[lower[-1]].lower() in _ROLES and lower[-1] < len(words) - 1)
+    after = len(words) - 1 - lower[-1] if lower else 0
+    return not lower or (after >= 1 and words[lower[-1]].lower() in _ROLES) or after >= 2
 
 
 def split_frame(question: str) -> tuple[str | None, str]:
@@ -210,6 +215,7 @@ def split_frame(question: str) -> tuple[str | None, str]:
     ferries did Hale say…") joins the topic. The topic may be empty ("What did Hale
     say?"), and then the question itself stands for it.
     """
+    question = " ".join(question.split())  # no pattern backtracks over a run of spaces
     for frame in _FRAMES:
         m = frame.match(question)
         if not m:
@@ -221,6 +227,8 @@ def split_frame(question: str) -> tuple[str | None, str]:
             topic = m.group("topic").strip()
             asked = m.groupdict().get("asked")
             if asked and (asked.lower() in _NOT_ASKED or asked.lower().endswith("ly")):
+                # "What else did Hale say?" asks what "What did Hale say?" asks
+                question = question.replace(f" {asked}", "", 1)
                 asked = None
             if asked and topic:
                 topic = f"{asked} {topic}"

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag import Answer, Assistant, Citation, Quote, Settings
-from rag.answer import NO_ANSWER, to_text
+from rag.answer import NO_ANSWER, after_the_first, to_text
 from rag.query import (
     AGE,
     COUNT,
@@ -238,8 +238,17 @@ def test_split_frame_finds_person_and_topic():
         "How soon will Orchard Bank see a profit?",
         "What did the Orchard Bank rate fall to?",
         "How did Varna Hawks defend their title?",
+        "What did Lund Shipping make last year?",  # "make" asks for words only as "make of"
     ):
         assert split_frame(question)[0] is None, question
+    assert split_frame("What did Ana Lind make of the plan?") == ("Ana Lind", "the plan")
+    # "What else did Hale say?" asks what "What did Hale say?" asks.
+    assert split_frame("What else did Ines Varga say?") == (
+        "Ines Varga",
+        "What did Ines Varga say?",
+    )
+    # A description before a full name may end in any word ("envoy" is in no list).
+    assert split_frame("What did UN envoy Ana Lind say about tolls?")[0] == "UN envoy Ana Lind"
 
 
 def test_according_to_at_the_end_names_the_person_by_the_words_that_close_it():
@@ -261,6 +270,28 @@ def test_according_to_at_the_end_names_the_person_by_the_words_that_close_it():
     )
     assert according_after("Why, according to “Øystein Lind”?") == ("Øystein Lind", "Why")
     assert according_after("Who won, according to Ana Lind and Ivo Rask?") is None  # two people
+    assert according_after("Who won, according to Ana Lind of Orchard Bank and Ivo Rask?") is None
+    # The role of a body is no one the question names: the articles name whoever holds it.
+    assert according_after("Why did tolls rise, according to the head of Orchard Bank?") is None
+    # A follow-up ending so names its own person: a new question.
+    assert (
+        resolve("And the tolls, according to Ana Lind?", ["What did Ivo Rask say about the final?"])
+        == "The tolls, according to Ana Lind?"
+    )
+
+
+def test_their_closest_words_go_after_the_first_quote_and_a_fuller_one_takes_its_place():
+    def quote(source: str, start: int, end: int) -> Quote:
+        return Quote("x" * (end - start), source, "T", start, end, 1.0)
+
+    topical = [quote("a.txt", 0, 10), quote("b.txt", 0, 10), quote("c.txt", 0, 10)]
+    theirs = [quote("d.txt", 5, 20), quote("b.txt", 5, 15)]  # the second meets b.txt's
+    # Theirs come before the rest: the later quote that meets one of theirs is left out.
+    assert after_the_first(topical, theirs, 5) == [topical[0], *theirs, topical[2]]
+    assert after_the_first(topical, theirs, 2) == [topical[0], theirs[0]]
+    fuller = quote("a.txt", 0, 30)  # holds the first quote and more of the same words
+    assert after_the_first(topical, [fuller], 5) == [fuller, *topical[1:]]
+    assert after_the_first([], theirs, 5) == theirs
     assert according_after("Who won the race in Lund?") is None
 
 
