@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from rag import store
+from rag.analysis.registry import bare_name
 from rag.answer import after_the_first, make_answer, select_quotes
 from rag.config import Settings
 from rag.corpus import (
@@ -48,7 +49,7 @@ from rag.search import (
     unnamed_share,
     utterance_cosines,
 )
-from rag.text import fold, normalize
+from rag.text import fold, normalize, tokenize
 from rag.types import Answer, Document, PersonInfo, Progress, Sentence, SyncReport
 
 log = logging.getLogger(__name__)
@@ -323,6 +324,11 @@ class Assistant:
                 f"The articles are being indexed ({self._stage()}); ask again when it is done."
             )
         reading = read_question(question, history, index.people, self.settings)
+        if reading.unknown and _named_in_text(index, reading.who or ""):
+            # The articles use the name, though the engine found no person of it ('"…,"
+            # said Orchard Bank analyst Ana Lind', unread): no one the articles lack. Their
+            # words are then the sentences that name them, as for a firm.
+            reading = replace(reading, unknown=False, who=bare_name(reading.who or ""))
         if reading.unknown:
             note = f"No one called {reading.who} is named in the articles."
             return make_answer(question, reading.resolved, [], 0.0, note, False)
@@ -459,6 +465,13 @@ class Assistant:
         # closest of them, after the quote that comes closest to the topic, which stays
         # first (it may answer: "Ana Lind praised the fjords." is nobody's words).
         return hits, score, False, note, (theirs if reading.people else None)
+
+
+def _named_in_text(index: store.Index, who: str) -> bool:
+    """Does some sentence use every word of the name ("Orchard Bank analyst Ana Lind":
+    ana, lind)?"""
+    terms = tokenize(bare_name(who) or who)
+    return bool(terms) and all(index.bm25_sentences.df(t) > 0 for t in terms)
 
 
 def _whom(reading: Reading) -> str:

@@ -931,6 +931,27 @@ def test_a_quote_is_about_what_its_headline_is_about(invented):
     assert blind.ask(question).speaker_confidence < answer.speaker_confidence
 
 
+def test_a_name_the_articles_use_for_no_person_is_not_said_to_be_missing(
+    tmp_path, embedder, write_articles
+):
+    """The articles use "Ana Lindgren" (for a foundation), though no person is called so:
+    the question is answered as one asking for no one's words, not refused as about
+    someone the articles never name. A name they never use still is."""
+    corpus = write_articles(
+        tmp_path / "corpus",
+        {
+            "bridge.txt": "Bridge money found\n\nThe Ana Lindgren Foundation will pay for the "
+            "new bridge at Lund. Work on the bridge starts in May.\n"
+        },
+    )
+    a = Assistant(corpus, tmp_path / "index", embedder=embedder)
+    assert not a.resolve_person("Ana Lindgren")
+    answer = a.ask("What did Ana Lindgren say about the bridge?")
+    assert not answer.note.startswith("No one called")
+    assert any("bridge" in q.text for q in answer.quotes)
+    assert a.ask("What did Olga Petrovna say about the bridge?").note.startswith("No one called")
+
+
 def test_according_to_a_newspaper_at_the_end_is_no_unknown_person(invented):
     """ "…, according to the Lund Gazette?" names a paper, not a person the articles lack:
     the question is answered from the articles, not refused by name."""

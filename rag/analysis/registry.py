@@ -53,7 +53,7 @@ def _edits_one(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-def _bare_name(asked: str) -> str:
+def bare_name(asked: str) -> str:
     """The capitalised name inside "X's role Ana Lind of Y": "Ana Lind"."""
     text = re.sub(r"\s+of\s+.*$", "", asked.strip())
     text = re.sub(r"^.*?(?:['’]s|s['’])\s+", "", text)  # "Orchard Bank's", "Ladbrokes'"
@@ -179,7 +179,7 @@ class People:
         ("HVB economist Ana Lind", "Orchard Bank's Ana Lind", "Ana Lind of Orchard
         Bank") is the name."""
         found = self._resolve(asked)
-        bare = _bare_name(asked)
+        bare = bare_name(asked)
         return found or (self._resolve(bare) if bare and bare != asked else ())
 
     def _resolve(self, asked: str) -> tuple[str, ...]:
