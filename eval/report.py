@@ -42,7 +42,7 @@ SPEAKERS = (
     "`1st quote speaker` above: of the answered rows whose question names a person, "
     "the share whose first quote is that person's."
 )
-MAX_ERRORS = 40  # disagreements listed in the Markdown; report.json has them all
+MAX_ERRORS = 40  # disagreements listed in the Markdown; report.json has all but the test split's
 
 _COLUMNS = (
     ("hit@1", "hit1"),
@@ -233,6 +233,11 @@ def _speakers(by_split: dict[str, Attribution], corpus: Corpus) -> list[str]:
     md += [f"- {e}" for e in every.errors[:MAX_ERRORS]] or ["- none"]
     if len(every.errors) > MAX_ERRORS:
         md.append(f"- … and {len(every.errors) - MAX_ERRORS} more (report.json lists them all)")
+    if every.hidden:
+        md.append(
+            f"- {every.hidden} on the test split, counted but not listed here or in "
+            "report.json, so that no rule is written from them"
+        )
     return [*md, ""]
 
 
