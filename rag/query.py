@@ -26,7 +26,7 @@ from rag.analysis.lexicon import (
     speech_forms,
     words,
 )
-from rag.analysis.registry import People
+from rag.analysis.registry import People, closing_capitals
 from rag.config import Settings
 from rag.text import normalize, tokenize
 
@@ -108,7 +108,8 @@ _LOOSE = {
 
 
 def _alternation(verbs: set[str]) -> str:
-    return "|".join(sorted(verbs, key=len, reverse=True)).replace(" ", r"\s+")
+    """`alternation` of these verbs, a space in one standing for any run of spaces."""
+    return alternation(verbs).replace(re.escape(" "), r"\s+")
 
 
 _ROLES = frozenset({*ROLE_NOUNS, *TITLE_WORDS})
@@ -176,11 +177,8 @@ def according_after(question: str) -> tuple[str, str] | None:
     if parts and parts[-1].lower() in _ROLES and not parts[-1][:1].isupper():
         while parts and parts[0].lower() in _DETERMINERS:
             parts = parts[1:]
-    else:  # the capitalised words that close it
-        k = len(parts)
-        while k > 0 and parts[k - 1][:1].isupper():
-            k -= 1
-        parts = parts[k:]
+    else:
+        parts = closing_capitals(parts)
     name = _without_nationality(" ".join(parts)) if parts else ""
     return (name, topic) if name else None
 
@@ -188,9 +186,9 @@ def according_after(question: str) -> tuple[str, str] | None:
 def _name_shaped(who: str) -> bool:
     """A name, perhaps after what the person is: after its first capitalised word, lower-
     case words only in a description that ends in a role or before a full name ("Orchard
-    Bank chief economist Ana Lind", "UN envoy Ana Lind", "Ana de Souza"). "Hale see for the Varna" (of "What role does Hale see
-    for the Varna States in the talks?", "States" read as the verb) is no name. Two
-    words pass as they are ("Ana lind")."""
+    Bank chief economist Ana Lind", "UN envoy Ana Lind", "Ana de Souza"). "Hale see for
+    the Varna" (of "What role does Hale see for the Varna States in the talks?", "States"
+    read as the verb) is no name. Two words pass as they are ("Ana lind")."""
     words = who.split()
     if len(words) <= 2:
         return True
@@ -210,10 +208,10 @@ def split_frame(question: str) -> tuple[str | None, str]:
 
     The person must start with a capital letter, after what they are in lower case
     ("songwriter Ana Lind" asks for Ana Lind), or be a role ("the finance minister"),
-    and be shaped as a name (`_name_shaped`: "Where will the new Orchard Motors engines be
-    made?" names no one). A noun the question opens with ("Which
-    ferries did Hale say…") joins the topic. The topic may be empty ("What did Hale
-    say?"), and then the question itself stands for it.
+    and be shaped as a name (`_name_shaped`: "Where will the new Orchard Motors engines
+    be made?" names no one). A noun the question opens with ("Which ferries did Hale
+    say…") joins the topic. The topic may be empty ("What did Hale say?"), and then the
+    question itself stands for it.
     """
     question = " ".join(question.split())  # no pattern backtracks over a run of spaces
     for frame in _FRAMES:

@@ -62,10 +62,15 @@ def bare_name(asked: str) -> str:
         words.pop(0)
     while len(words) > 1 and words[0].isupper():  # "HVB economist Ana Lind"
         words.pop(0)
+    return " ".join(closing_capitals(words))
+
+
+def closing_capitals(words: list[str]) -> list[str]:
+    """The capitalised words that end `words` ("chief economist Ana Lind": Ana Lind)."""
     k = len(words)
     while k > 0 and words[k - 1][:1].isupper():
         k -= 1
-    return " ".join(words[k:])
+    return words[k:]
 
 
 def _deletions(word: str) -> set[str]:
